@@ -1,0 +1,18 @@
+"""Registers every verb's Typer command on the app (one module per verb)."""
+
+from __future__ import annotations
+
+import importlib
+
+import typer
+
+#: Modules under elbench.cli that define ``register(app)``.
+VERB_MODULES = [
+    "init_cmd",
+]
+
+
+def register(app: typer.Typer) -> None:
+    for name in VERB_MODULES:
+        module = importlib.import_module(f"elbench.cli.{name}")
+        module.register(app)

@@ -1,0 +1,51 @@
+"""Shared CLI pieces: the rich consoles, the campaign option, debug state."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+CampaignOption = Annotated[
+    Path,
+    typer.Option("--campaign", "-c", help="campaign file (or its directory)", show_default=True),
+]
+DEFAULT_CAMPAIGN = Path("elbench.toml")
+
+
+class State:
+    debug: bool = False
+
+
+state = State()
+
+
+def cli_errors(func):
+    """Decorate a command so elbench errors end as one line and their exit code.
+
+    Applied to every verb, so ``typer.testing.CliRunner`` sees the same exit codes
+    and messages as the console script.
+    """
+    import functools
+
+    from elbench.errors import ElbenchError
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except ElbenchError as err:
+            if state.debug:
+                raise
+            err_console.print(f"error: {err}", markup=False, soft_wrap=True)
+            raise typer.Exit(err.exit_code) from None
+        except KeyboardInterrupt:
+            err_console.print("interrupted; partial outputs were removed")
+            raise typer.Exit(130) from None
+
+    return wrapper

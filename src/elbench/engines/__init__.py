@@ -1,0 +1,1 @@
+"""How a model meets LAMMPS: the native binary, and the Python bridge."""

@@ -1,0 +1,1 @@
+"""The potential registry (``potentials/manifest.toml``) and checks against systems and binaries."""
