@@ -20,7 +20,7 @@ FCC_LATTICE_CONSTANT_A: dict[str, float] = {
 }
 
 #: Monovalent cations elbench can place as counter-ions.
-CATIONS: tuple[str, ...] = ("Na", "K", "Li", "Cs")
+CATIONS: tuple[str, ...] = ("Na", "K", "Li")
 
 #: Water's elements in the order elbench writes them after the metal.
 WATER_ELEMENTS: tuple[str, ...] = ("O", "H")

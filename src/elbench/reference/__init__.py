@@ -1,0 +1,1 @@
+"""The classical charged-electrode reference model (a stand-in for DFT, not DFT)."""
