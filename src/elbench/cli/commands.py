@@ -9,6 +9,7 @@ import typer
 #: Modules under elbench.cli that define ``register(app)``.
 VERB_MODULES = [
     "init_cmd",
+    "build_cmd",
 ]
 
 
