@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from elbench.build.ions import CationSites, ion_zone, place_cations
+from elbench.build.ions import MIN_ION_ANY_A, MIN_ION_ION_A, CationSites, ion_zone, place_cations
 from elbench.build.slab import Slab, build_slab
 from elbench.build.water import WaterRegion, density_g_cm3, n_waters_for_density, pack_water
 from elbench.config import SystemConfig
@@ -132,6 +132,17 @@ def cell_and_region(config: SystemConfig, slab: Slab) -> tuple[tuple[float, floa
     return (slab.lx_A, slab.ly_A, lz), region
 
 
+def _check_density_reachable(config: SystemConfig, n_water: int, region: WaterRegion) -> None:
+    """A whole number of waters must hit the target density within 2 % (tiny regions cannot)."""
+    if n_water < 1 or abs(density_g_cm3(n_water, region.volume_A3) / config.rho_water_g_cm3 - 1.0) > 0.02:
+        raise InputError(
+            f"a water region of {region.volume_A3:.0f} A^3 holds {n_water} waters, which misses the target density "
+            f"{config.rho_water_g_cm3} g/cm3 by more than 2 %",
+            key="system.water_thickness_A",
+            allowed="a thicker water layer or larger repeats",
+        )
+
+
 def packing_key(config: SystemConfig) -> str:
     """The settings the water packing depends on (charge states excluded)."""
     return json.dumps(config.model_dump(mode="json", exclude={"charge_states"}), sort_keys=True)
@@ -143,6 +154,7 @@ def _packed(key: str) -> tuple[Slab, tuple[float, float, float], WaterRegion, np
     slab = build_slab(config.metal, tuple(config.repeats), config.layers)
     cell, region = cell_and_region(config, slab)
     n_water = n_waters_for_density(config.rho_water_g_cm3, region.volume_A3)
+    _check_density_reachable(config, n_water, region)
     rng = np.random.default_rng([config.seed, 0])
     waters = pack_water(region, cell[2], n_water, slab.positions, rng)
     waters.setflags(write=False)
@@ -159,9 +171,9 @@ def max_cations_message(config: SystemConfig, n: int, fitted: int) -> InputError
     z_lo, z_hi = ion_zone(_packed(packing_key(config))[2])
     return InputError(
         f"{n} cations do not fit: only {fitted} fit in the middle of the water (z {z_lo:.1f}-{z_hi:.1f} A, "
-        f">= 2.5 A from any atom, >= 5 A apart)",
+        f">= {MIN_ION_ANY_A} A from any atom, >= {MIN_ION_ION_A} A apart)",
         key="system.charge_states",
-        allowed=f"at most {fitted} cations for this system, or a larger/thicker one",
+        allowed=f"at most {fitted} cations here; use a larger or thicker system for more",
     )
 
 
@@ -171,8 +183,9 @@ def assemble_interface(config: SystemConfig, n: int) -> Interface:
         raise InputError(f"charge state {n} is negative", key="system.charge_states")
     slab, cell, region, waters = _packed(packing_key(config))
     if n >= len(waters):
-        raise max_cations_message(config, n, 0) if not len(waters) else InputError(
-            f"{n} cations need more than the {len(waters)} waters of the system", key="system.charge_states"
+        raise InputError(
+            f"{n} cations cannot replace waters in a system of {len(waters)} waters", key="system.charge_states",
+            allowed="fewer cations than waters",
         )
     sites = cation_sites(config, n)
     if sites.count < n:

@@ -45,22 +45,23 @@ def ion_zone(region: WaterRegion) -> tuple[float, float]:
     return region.z_lo_A + quarter, region.z_hi_A - quarter
 
 
-def _site_ok(
-    site: np.ndarray, atom_tree: cKDTree, atom_water: np.ndarray, o_tree: cKDTree, o_index: np.ndarray,
+def _first_free_site(
+    trial: np.ndarray, atom_tree: cKDTree, atom_water: np.ndarray, o_tree: cKDTree, o_index: np.ndarray,
     ions: list[np.ndarray], box: np.ndarray,
-) -> int | None:
-    """The water index the site would replace, or None when the site is not free."""
-    _, nearest = o_tree.query(site)
-    water = int(o_index[nearest])
-    close = atom_tree.query_ball_point(site, MIN_ION_ANY_A)
-    if any(atom_water[i] != water for i in close):
-        return None
+) -> tuple[np.ndarray, int] | None:
+    """The first trial site (draw order) that is free, with the water it replaces, or None."""
+    _, nearest = o_tree.query(trial)
+    water = o_index[nearest]
+    ok = atom_tree.query_ball_point(trial, MIN_ION_ANY_A, return_length=True) <= 3
     for ion in ions:
-        d = site - ion
+        d = trial - ion
         d -= box * np.round(d / box)
-        if np.dot(d, d) < MIN_ION_ION_A**2:
-            return None
-    return water
+        ok &= np.einsum("ij,ij->i", d, d) >= MIN_ION_ION_A**2
+    for j in np.flatnonzero(ok):
+        close = atom_tree.query_ball_point(trial[j], MIN_ION_ANY_A)
+        if all(atom_water[i] == water[j] for i in close):
+            return trial[j], int(water[j])
+    return None
 
 
 def place_cations(
@@ -90,12 +91,8 @@ def place_cations(
             trial = np.column_stack(
                 [rng.uniform(0.0, region.lx_A, _BATCH), rng.uniform(0.0, region.ly_A, _BATCH), rng.uniform(z_lo, z_hi, _BATCH)]
             )
-            for site in trial:
-                water = _site_ok(site, atom_tree, atom_water, o_tree, idx, sites, box)
-                if water is not None:
-                    found = (site, water)
-                    break
-            if found:
+            found = _first_free_site(trial, atom_tree, atom_water, o_tree, idx, sites, box)
+            if found is not None:
                 break
         if found is None:
             break

@@ -107,7 +107,7 @@ def full_data(interface: Interface) -> str:
     for i, (mol, t, q, (x, y, z)) in enumerate(
         zip(interface.molecule_ids, interface.types, interface.charges_e, pos), start=1
     ):
-        lines.append(f"{i} {mol} {t} {q:.10f} {x:.8f} {y:.8f} {z:.8f}")
+        lines.append(f"{i} {mol} {t} {q:.12f} {x:.8f} {y:.8f} {z:.8f}")
     if bonds:
         lines += ["", "Bonds", ""]
         lines += [f"{k} 1 {a} {b}" for k, (a, b) in enumerate(bonds, start=1)]

@@ -142,7 +142,7 @@ def pack_water(
     phi = packing_fraction(n_water, region.volume_A3)
     if phi > RSA_MAX_PACKING_FRACTION:
         raise InputError(
-            f"{n_water} waters need an O-O hard-core packing fraction of {phi:.2f} in the water region, "
+            f"{n_water} waters need an O-O hard-core packing fraction of {phi:.3f} in the water region, "
             f"above what random packing reaches ({RSA_MAX_PACKING_FRACTION})",
             key="system.rho_water_g_cm3",
             allowed="a lower density or a thicker water_thickness_A",
