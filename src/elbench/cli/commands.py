@@ -9,7 +9,10 @@ import typer
 #: Modules under elbench.cli that define ``register(app)``.
 VERB_MODULES = [
     "init_cmd",
+    "report_cmd",
     "build_cmd",
+    "render_cmd",
+    "run_cmd",
 ]
 
 

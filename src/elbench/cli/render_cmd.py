@@ -1,0 +1,41 @@
+"""``elbench render``: write runs/<model>/q<n>/s<seed>/{in.lammps, run.sh, run.json}."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from elbench.cli.common import DEFAULT_CAMPAIGN, CampaignOption, cli_errors, console
+
+
+def _cost(atom_steps: int) -> str:
+    return f"{atom_steps / 1e6:.1f} M" if atom_steps < 1e9 else f"{atom_steps / 1e9:.2f} G"
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("render")
+    @cli_errors
+    def render(
+        campaign: CampaignOption = DEFAULT_CAMPAIGN,
+        force: Annotated[bool, typer.Option("--force", help="re-render run directories whose inputs changed (removes their outputs)")] = False,
+    ) -> None:
+        """Render the LAMMPS deck, run script and run record of every model x charge state x seed."""
+        from elbench.config import load_campaign
+        from elbench.render.rundir import render_campaign
+
+        camp = load_campaign(campaign)
+        plans = render_campaign(camp, force=force)
+        table = Table(title=f"rendered runs of {camp.config.name}", show_lines=False)
+        for column in ("model", "q", "seed", "engine", "atoms", "steps", "atom-steps", "status"):
+            table.add_column(column, justify="right" if column in ("q", "seed", "atoms", "steps", "atom-steps") else "left")
+        for p in plans:
+            table.add_row(p.model, str(p.charge_state), str(p.seed), p.engine, str(p.n_atoms),
+                          str(p.steps), _cost(p.cost_atom_steps), p.status)
+        console.print(table)
+        for model, (engine, reason) in {p.model: (p.engine, p.reason) for p in plans}.items():
+            console.print(f"engine of {model}: {engine} ({reason})")
+        total = sum(p.cost_atom_steps for p in plans)
+        console.print(f"{len(plans)} runs under {camp.runs_dir}; expected cost {_cost(total)} atom-steps; "
+                      f"next: elbench run -c {camp.path}")

@@ -1,0 +1,261 @@
+"""``elbench render``: one run directory per model x charge state x seed.
+
+Everything is planned and validated in memory first (model hashes, type maps,
+cell vs cutoff, engine, every deck and script); only then are directories
+written, each through a temporary sibling that is renamed into place. So bad
+input leaves nothing half-written.
+
+Run directory contract (``runs/<model>/q<n>/s<seed>/``): ``in.lammps``,
+``run.sh`` (the exact command), ``run.json`` (see :func:`run_record`), the data
+file the deck reads, and ``system.data`` (atomic topology for the analysis).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from elbench import __version__
+from elbench.elements import system_type_map
+from elbench.engines.lammps_binary import LammpsBinary, mpirun_path, resolve_binary
+from elbench.errors import InputError
+from elbench.io import atomic_write_json, sha256_file
+from elbench.potentials.checks import check_cutoff, check_type_map
+from elbench.potentials.manifest import manifest_for_campaign
+from elbench.potentials.styles import choose_engine, pair_style_for
+from elbench.provenance import provenance
+from elbench.render import deck as deckmod
+from elbench.render.command import bridge_command, native_argv, render_run_script
+from elbench.render.system import SystemInfo, load_system
+
+RUN_FILES = ("in.lammps", "run.sh", "run.json")
+
+
+@dataclass
+class RunPlan:
+    """A rendered run held in memory until every run of the campaign validated."""
+
+    model: str
+    charge_state: int
+    seed: int
+    run_dir: Path
+    engine: str
+    reason: str
+    deck: str
+    script: str
+    record: dict
+    copies: dict[str, Path] = field(default_factory=dict)
+    n_atoms: int = 0
+    steps: int = 0
+    status: str = "planned"
+
+    @property
+    def cost_atom_steps(self) -> int:
+        return self.n_atoms * self.steps
+
+
+def family_python(environment: str) -> str:
+    """The Python of an elbench environment (``core`` is the running one)."""
+    if environment == "core":
+        return sys.executable
+    envs = Path(os.environ.get("ELBENCH_ENVS", Path.home() / ".cache" / "elbench" / "envs"))
+    return str(envs / environment / "bin" / "python")
+
+
+def load_campaign_systems(campaign) -> dict[int, SystemInfo]:
+    """The built systems of every charge state, checked against the campaign."""
+    cfg = campaign.config.system
+    expected = system_type_map(cfg.metal, cfg.cation)
+    systems = {}
+    for n in cfg.charge_states:
+        info = load_system(campaign.system_dir(n))
+        where = campaign.system_dir(n) / "system.json"
+        if info.type_map != expected or info.geometry != cfg.geometry or info.n_cations != n:
+            raise InputError(
+                f"built system ({' '.join(info.type_map)}, {info.geometry}, {info.n_cations} cations) does not match "
+                f"the campaign ({' '.join(expected)}, {cfg.geometry}, {n}); re-run `elbench build`",
+                file=where,
+            )
+        systems[n] = info
+    return systems
+
+
+def run_env(binary: LammpsBinary, lammps_cfg) -> dict[str, str]:
+    env = dict(binary.env)
+    env["OMP_NUM_THREADS"] = str(lammps_cfg.omp_threads)
+    return env
+
+
+def plan_runs(campaign, *, binary: LammpsBinary | None = None) -> list[RunPlan]:
+    """Render every run of the campaign in memory; raise InputError on the first problem."""
+    cfg = campaign.config
+    manifest = manifest_for_campaign(campaign)
+    binary = binary or resolve_binary(cfg.lammps.binary, file=campaign.path)
+    systems = load_campaign_systems(campaign)
+    mpirun = mpirun_path() if cfg.lammps.launcher == "mpirun" else None
+    lammps_info = binary.describe()
+    kokkos = cfg.lammps.kokkos.enabled
+    plans: list[RunPlan] = []
+    for model in cfg.models:
+        entry = manifest.get(model, campaign_file=campaign.path)
+        manifest.verify_files(entry)
+        engine, reason = choose_engine(binary, entry, requested=cfg.lammps.engine, kokkos=kokkos)
+        if engine == "bridge" and cfg.lammps.mpi_ranks > 1:
+            raise InputError(f"model '{model}' runs through the bridge, which runs on one MPI rank",
+                             file=campaign.path, key="lammps.mpi_ranks", allowed="1")
+        style = pair_style_for(entry, kokkos=kokkos)
+        files = deckmod.model_files(manifest, entry)
+        for n, system in systems.items():
+            check_type_map(entry, system.type_map, manifest_path=manifest.path)
+            check_cutoff(entry, system, file=campaign.path)
+            pair = deckmod.pair_context(
+                entry, engine=engine, style=style, files=files, system=system,
+                metal=cfg.system.metal, cation=cfg.system.cation, kokkos=kokkos,
+                mpi_ranks=cfg.lammps.mpi_ranks, thermo_interval_steps=cfg.md.thermo_interval_steps,
+            )
+            for seed in cfg.md.seeds:
+                run_dir = campaign.run_dir(model, n, seed)
+                plans.append(_plan_one(campaign, entry, system, n, seed, engine, reason, pair, binary,
+                                       mpirun, run_dir, lammps_info, manifest))
+    return plans
+
+
+def _plan_one(campaign, entry, system, n, seed, engine, reason, pair, binary, mpirun, run_dir, lammps_info, manifest):
+    cfg = campaign.config
+    ctx = deckmod.deck_context(md=cfg.md, entry=entry, system=system, charge_state=n, seed=seed,
+                               engine=engine, pair=pair)
+    deck = deckmod.render_deck(ctx)
+    if engine == "native":
+        argv = native_argv(cfg.lammps, binary.path, mpirun)
+    else:
+        argv = bridge_command(run_dir, python=family_python(entry.environment))
+    env = run_env(binary, cfg.lammps)
+    script = render_run_script({"version": __version__, "model": entry.name, "charge_state": n, "seed": seed,
+                                "engine": engine, "env": env, "argv": argv})
+    copies = {deckmod.ATOMIC_DATA: system.data_file}
+    if ctx["data_file"] == deckmod.FULL_DATA:
+        copies[deckmod.FULL_DATA] = system.full_data_file
+    record = run_record(campaign, entry, ctx, engine=engine, reason=reason, argv=argv, env=env,
+                        copies=copies, manifest=manifest, lammps_info=lammps_info, system=system, deck=deck)
+    steps = ctx["equilibration_steps"] + ctx["production_steps"]
+    return RunPlan(entry.name, n, seed, run_dir, engine, reason, deck, script, record, copies, system.n_atoms, steps)
+
+
+def run_record(campaign, entry, ctx, *, engine, reason, argv, env, copies, manifest, lammps_info, system, deck) -> dict:
+    """The ``run.json`` of one run (contract in the briefing; extend, don't break)."""
+    md = campaign.config.md
+    eq, prod = ctx["equilibration_steps"], ctx["production_steps"]
+    inputs = {name: {"source": str(src), "sha256": sha256_file(src)} for name, src in copies.items()}
+    for mf in entry.files:
+        path = (manifest.root / mf.path).resolve()
+        inputs[f"model:{mf.path}"] = {"path": str(path), "sha256": mf.sha256, "role": mf.role}
+    inputs["in.lammps"] = {"sha256": hashlib.sha256(deck.encode()).hexdigest()}
+    return {
+        "model": entry.name,
+        "family": entry.family,
+        "charge_state": ctx["charge_state"],
+        "seed": ctx["seed"],
+        "engine": engine,
+        "engine_reason": reason,
+        "environment": entry.environment,
+        "pair_style": ctx["pair"].get("lammps_style", "zero + fix external"),
+        "command": argv,
+        "env": env,
+        "env_prepend": [k for k in env if k.endswith("PATH")],
+        "type_map": ctx["type_map"],
+        "geometry": ctx["geometry"],
+        "n_atoms": system.n_atoms,
+        "n_fixed_atoms": system.n_fixed_atoms,
+        "timestep_fs": md.timestep_fs,
+        "temperature_K": md.temperature_K,
+        "thermostat": {"kind": md.thermostat, "damping_fs": md.thermostat_damping_fs,
+                       "seed": ctx["thermostat_seed"] if md.thermostat == "csvr" else None,
+                       "equilibration": {"kind": "csvr", "damping_fs": ctx["equilibration_damping_ps"] * 1000.0,
+                                         "seed": ctx["thermostat_seed"]}},
+        "steps": {"minimize_max_iterations": ctx["minimize_max_iterations"], "equilibration": eq,
+                  "production": prod, "production_first_step": eq, "last_step": eq + prod},
+        "dump": {"file": ctx["dump_file"], "format": md.dump_format, "interval_steps": md.dump_interval_steps,
+                 "first_step": eq, "group": "all"},
+        "thermo_interval_steps": md.thermo_interval_steps,
+        "restart": {"files": list(deckmod.RESTART_FILES), "interval_steps": md.restart_interval_steps,
+                    "final": deckmod.FINAL_RESTART},
+        "data_file": ctx["data_file"],
+        "topology_file": deckmod.ATOMIC_DATA,
+        "log_file": "log.lammps",
+        "model_deviation_file": deckmod.MODEL_DEVIATION_FILE if len(ctx["pair"].get("models", [])) > 1 else None,
+        "inputs": inputs,
+        "provenance": provenance(inputs={"campaign": campaign.path}, lammps=lammps_info,
+                                 extra={"system_json": str(system.directory / "system.json")}),
+    }
+
+
+def _unchanged(plan: RunPlan) -> bool:
+    d = plan.run_dir
+    try:
+        if (d / "in.lammps").read_text() != plan.deck or (d / "run.sh").read_text() != plan.script:
+            return False
+        return all((d / name).is_file() and sha256_file(d / name) == plan.record["inputs"][name]["sha256"]
+                   for name in plan.copies)
+    except OSError:
+        return False
+
+
+def write_runs(plans: list[RunPlan], *, force: bool = False) -> list[RunPlan]:
+    """Write every planned run; existing different run dirs need ``force`` (their outputs are removed)."""
+    conflicts = []
+    for plan in plans:
+        if plan.run_dir.exists():
+            plan.status = "unchanged" if _unchanged(plan) else ("replaced" if force else "conflict")
+            if plan.status == "conflict":
+                conflicts.append(plan.run_dir)
+        else:
+            plan.status = "new"
+    if conflicts:
+        raise InputError(
+            f"{len(conflicts)} run directories exist with different inputs (first: {conflicts[0]}); "
+            "re-render with --force (removes their outputs)",
+            key="--force",
+        )
+    for plan in plans:
+        if plan.status in ("new", "replaced"):
+            _write_one(plan)
+    return plans
+
+
+def _write_one(plan: RunPlan) -> None:
+    target = plan.run_dir
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    except OSError as err:
+        raise InputError(f"cannot create the run directory: {err.strerror}", file=target) from None
+    try:
+        (tmp / "in.lammps").write_text(plan.deck)
+        (tmp / "run.sh").write_text(plan.script)
+        (tmp / "run.sh").chmod(0o755)
+        for name, src in plan.copies.items():
+            shutil.copyfile(src, tmp / name)
+        atomic_write_json(tmp / "run.json", plan.record)
+        tmp.chmod(0o755)
+        if target.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+            target.replace(old / target.name)
+            tmp.replace(target)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            tmp.replace(target)
+    except OSError as err:
+        raise InputError(f"cannot write the run directory: {err.strerror}", file=target) from None
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def render_campaign(campaign, *, force: bool = False, binary: LammpsBinary | None = None) -> list[RunPlan]:
+    """Plan, validate and write every run of a campaign."""
+    return write_runs(plan_runs(campaign, binary=binary), force=force)
