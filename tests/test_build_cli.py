@@ -156,5 +156,6 @@ def test_lammps_reads_full_data_file(campaign, tmp_path):
     thermo = re.search(r"Step\s+Atoms\s+PotEng\s+E_bond\s+E_angle\s*\n\s*0\s+(\d+)\s+(\S+)\s+(\S+)\s+(\S+)", proc.stdout)
     assert thermo, proc.stdout[-2000:]
     assert int(thermo.group(1)) == 550
+    assert "Inconsistent image flags" not in proc.stdout + proc.stderr, "image flags keep every water whole"
     # waters are built at the SPC/Fw equilibrium geometry: no bond or angle strain
     assert abs(float(thermo.group(3))) < 1e-8 and abs(float(thermo.group(4))) < 1e-8

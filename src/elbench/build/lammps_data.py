@@ -41,6 +41,24 @@ def wrapped_positions(interface: Interface) -> np.ndarray:
     return pos
 
 
+def image_flags(interface: Interface, pos: np.ndarray) -> np.ndarray:
+    """(N, 3) image flags that make every water whole when LAMMPS unwraps it.
+
+    Positions are wrapped atom by atom, so an H can sit on the far side of the cell
+    from its O; its flag puts it back next to the O (no "Inconsistent image flags").
+    """
+    flags = np.zeros((len(pos), 3), dtype=int)
+    box = np.array(interface.cell_lengths_A)
+    first_o = interface.slab.n_atoms
+    o = pos[first_o : first_o + 3 * interface.n_water : 3]
+    for k in (1, 2):
+        h = pos[first_o + k : first_o + 3 * interface.n_water : 3]
+        img = -np.round((h - o) / box).astype(int)
+        img[:, [not p for p in interface.pbc]] = 0
+        flags[first_o + k : first_o + 3 * interface.n_water : 3] = img
+    return flags
+
+
 def _header(interface: Interface, style: str, counts: list[str]) -> list[str]:
     c = interface.config
     lx, ly, lz = interface.cell_lengths_A
@@ -87,7 +105,7 @@ def bonds_and_angles(interface: Interface) -> tuple[list[tuple[int, int]], list[
 
 
 def full_data(interface: Interface) -> str:
-    """Data file for ``atom_style full`` (id mol type q x y z) with O–H bonds and H–O–H angles.
+    """Data file for ``atom_style full`` (id mol type q x y z ix iy iz) with O–H bonds and H–O–H angles.
 
     Bond type 1 = O–H (SPC/Fw r0 = {r} Å), angle type 1 = H–O–H; charges from
     :func:`elbench.reference.forcefield.species_charges_e`.
@@ -104,10 +122,11 @@ def full_data(interface: Interface) -> str:
     lines = _header(interface, "full", counts)
     lines += ["Atoms # full", ""]
     pos = wrapped_positions(interface)
-    for i, (mol, t, q, (x, y, z)) in enumerate(
-        zip(interface.molecule_ids, interface.types, interface.charges_e, pos), start=1
+    flags = image_flags(interface, pos)
+    for i, (mol, t, q, (x, y, z), (ix, iy, iz)) in enumerate(
+        zip(interface.molecule_ids, interface.types, interface.charges_e, pos, flags), start=1
     ):
-        lines.append(f"{i} {mol} {t} {q:.12f} {x:.8f} {y:.8f} {z:.8f}")
+        lines.append(f"{i} {mol} {t} {q:.12f} {x:.8f} {y:.8f} {z:.8f} {ix} {iy} {iz}")
     if bonds:
         lines += ["", "Bonds", ""]
         lines += [f"{k} 1 {a} {b}" for k, (a, b) in enumerate(bonds, start=1)]
