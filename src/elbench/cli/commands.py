@@ -8,10 +8,13 @@ import typer
 
 #: Modules under elbench.cli that define ``register(app)``.
 VERB_MODULES = [
+    "dataset_cmd",
     "init_cmd",
     "report_cmd",
     "build_cmd",
     "render_cmd",
+    "potentials_cmd",
+    "doctor_cmd",
     "run_cmd",
 ]
 

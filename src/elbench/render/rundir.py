@@ -150,11 +150,11 @@ def run_record(campaign, entry, ctx, *, engine, reason, argv, env, copies, manif
     """The ``run.json`` of one run (contract in the briefing; extend, don't break)."""
     md = campaign.config.md
     eq, prod = ctx["equilibration_steps"], ctx["production_steps"]
-    inputs = {name: {"source": str(src), "sha256": sha256_file(src)} for name, src in copies.items()}
+    inputs = {name: {"path": name, "source": str(src), "sha256": sha256_file(src)} for name, src in copies.items()}
     for mf in entry.files:
         path = (manifest.root / mf.path).resolve()
         inputs[f"model:{mf.path}"] = {"path": str(path), "sha256": mf.sha256, "role": mf.role}
-    inputs["in.lammps"] = {"sha256": hashlib.sha256(deck.encode()).hexdigest()}
+    inputs["in.lammps"] = {"path": "in.lammps", "sha256": hashlib.sha256(deck.encode()).hexdigest()}
     return {
         "model": entry.name,
         "family": entry.family,

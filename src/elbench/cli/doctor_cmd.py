@@ -1,0 +1,90 @@
+"""``elbench doctor``: the LAMMPS binary, its packages and styles, MLIP backends, engines."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from elbench.cli.common import DEFAULT_CAMPAIGN, CampaignOption, cli_errors, console
+
+#: Python packages of the MLIP families (import name -> family); found with find_spec, never imported.
+MLIP_PACKAGES = {
+    "deepmd": "dp, dp-mp (DeePMD-kit)",
+    "pyace": "ace (python-ace)",
+    "tensorpotential": "grace (tensorpotential)",
+    "mace": "mace (mace-torch)",
+    "fairchem.core": "esen (fairchem-core)",
+}
+
+
+def package_available(name: str) -> bool:
+    """True when ``name`` can be imported, found without importing it (parents of dotted names excepted)."""
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("doctor")
+    @cli_errors
+    def doctor(campaign: CampaignOption = DEFAULT_CAMPAIGN) -> None:
+        """Show the LAMMPS binary in use, its version, packages and pair styles, MLIP backends and engines."""
+        from elbench.config import load_campaign
+        from elbench.engines.lammps_binary import mpirun_path, resolve_binary
+        from elbench.potentials.manifest import load_manifest, manifest_for_campaign
+        from elbench.potentials.styles import EMITTABLE_PAIR_STYLES, KOKKOS_STYLE, choose_engine
+        from elbench.resources import builtin_manifest
+
+        camp = None
+        path = Path(campaign)
+        if (path / "elbench.toml" if path.is_dir() else path).is_file():
+            camp = load_campaign(path)
+        elif path != DEFAULT_CAMPAIGN:
+            load_campaign(path)
+        setting = camp.config.lammps.binary if camp else "auto"
+        kokkos = camp.config.lammps.kokkos.enabled if camp else False
+        binary = resolve_binary(setting, file=camp.path if camp else None)
+        console.print(f"LAMMPS binary: {binary.path}")
+        console.print(f"version: {binary.version}")
+        console.print(f"mpirun: {mpirun_path() or 'not found'}")
+        console.print(f"packages ({len(binary.packages)}): {' '.join(binary.packages)}")
+
+        pair_styles = binary.styles("Pair")
+        styles = Table(title="pair styles elbench can emit")
+        styles.add_column("style")
+        styles.add_column("in this binary")
+        styles.add_column("KOKKOS variant")
+        for style in EMITTABLE_PAIR_STYLES:
+            kk = KOKKOS_STYLE.get(style)
+            here = "[green]present[/green]" if style in pair_styles else "[red]missing[/red]"
+            if style == "mliap" and style in pair_styles and "PYTHON" not in binary.packages:
+                here = "[red]unusable[/red]: 'mliap unified' needs the PYTHON package"
+            styles.add_row(style, here,
+                           "-" if kk is None else ("present" if kk in pair_styles else "missing") + f" ({kk})")
+        console.print(styles)
+
+        backends = Table(title="MLIP Python packages in this environment")
+        backends.add_column("import")
+        backends.add_column("family")
+        backends.add_column("importable")
+        for name, family in MLIP_PACKAGES.items():
+            backends.add_row(name, family, "[green]yes[/green]" if package_available(name) else "no")
+        console.print(backends)
+
+        manifest = manifest_for_campaign(camp) if camp else load_manifest(builtin_manifest())
+        engines = Table(title=f"engines of the registered potentials ({manifest.path})")
+        for col in ("model", "family", "env", "engine", "why"):
+            engines.add_column(col)
+        from elbench.errors import InputError
+
+        for entry in manifest.entries.values():
+            try:
+                engine, why = choose_engine(binary, entry, requested="auto", kokkos=kokkos)
+            except InputError as err:
+                engine, why = "[red]none[/red]", err.message
+            engines.add_row(entry.name, entry.family, entry.environment, engine, why)
+        console.print(engines)
