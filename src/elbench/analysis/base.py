@@ -1,0 +1,262 @@
+"""Shared machinery: atom roles, and an AnalysisBase that works on chunks of frames.
+
+Every observable is an MDAnalysis :class:`~MDAnalysis.analysis.base.AnalysisBase`
+(``_prepare`` / ``_single_frame`` / ``_conclude``, ``run(start, stop, step)``).
+``_single_frame`` only copies the frame into a fixed buffer of ``chunk_frames``
+frames; the numerical work runs once per full buffer on arrays of shape
+(frames, atoms, 3), so numpy's per-call overhead is paid once per chunk instead
+of once per frame. Memory is fixed by the chunk size, not the trajectory length.
+Chunks never straddle two averaging blocks.
+
+Observables are *kernels* (``accumulate(chunk)``); one analysis may run several
+kernels on the same chunk, which is how :class:`~elbench.analysis.interface.InterfaceAnalysis`
+computes everything in one pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from MDAnalysis.analysis.base import AnalysisBase
+
+from elbench.analysis.blocks import block_of_frame
+from elbench.analysis.surface import DEFAULT_LAYER_GAP_A, Planes, ProfileGrid, metal_planes
+from elbench.elements import CATIONS, FCC_LATTICE_CONSTANT_A
+from elbench.errors import InputError
+
+GEOMETRIES = ("slab", "sandwich")
+
+
+def _as_index(idx: np.ndarray) -> np.ndarray | slice:
+    """A slice when ``idx`` is an arithmetic progression (cheap strided views), else the array."""
+    if len(idx) == 0:
+        return slice(0, 0)
+    if len(idx) == 1:
+        return slice(int(idx[0]), int(idx[0]) + 1)
+    step = int(idx[1] - idx[0])
+    if step > 0 and np.all(np.diff(idx) == step):
+        return slice(int(idx[0]), int(idx[-1]) + 1, step)
+    return idx
+
+
+@dataclass
+class Roles:
+    """Atom indices of the metal, water O, water H and cation, by element."""
+
+    metal_element: str
+    cation_element: str
+    metal: np.ndarray
+    oxygen: np.ndarray
+    hydrogen: np.ndarray
+    cation: np.ndarray
+
+    @classmethod
+    def from_universe(
+        cls, universe, metal: str | None = None, cation: str | None = None, type_map: list[str] | None = None
+    ) -> "Roles":
+        """Pick atoms by element; ``type_map`` (the data file's) names elements even with 0 atoms."""
+        try:
+            elements = np.asarray(universe.atoms.elements).astype(str)
+        except Exception:
+            raise InputError("the topology gives no elements; use a data file with a type map") from None
+        named = list(type_map) if type_map else sorted(set(elements))
+        metal = metal or _pick(named, FCC_LATTICE_CONSTANT_A, "metal")
+        cation = cation or _pick(named, CATIONS, "cation", default="Na")
+        for element, key in ((metal, "--metal"), (cation, "--cation")):
+            if element not in named and not (key == "--cation" and not type_map and element not in elements):
+                raise InputError(
+                    f"element '{element}' is not named by the topology", key=key, allowed=", ".join(named)
+                )
+        roles = cls(
+            str(metal),
+            str(cation),
+            np.flatnonzero(elements == metal),
+            np.flatnonzero(elements == "O"),
+            np.flatnonzero(elements == "H"),
+            np.flatnonzero(elements == cation),
+        )
+        if len(roles.metal) == 0:
+            raise InputError(f"no {metal} atoms in the topology", key="--metal", allowed=", ".join(named))
+        if len(roles.oxygen) == 0 or len(roles.hydrogen) == 0:
+            raise InputError("no water (O and H atoms) in the topology", allowed="a system with water")
+        return roles
+
+
+def _pick(present: list[str], allowed, what: str, default: str | None = None) -> str:
+    found = [e for e in present if e in allowed]
+    if len(found) == 1:
+        return found[0]
+    if not found and default is not None:
+        return default
+    raise InputError(
+        f"cannot tell the {what} element from {present}", key=f"--{what}", allowed=", ".join(allowed)
+    )
+
+
+@dataclass
+class InterfaceFrames:
+    """One interface of a chunk: its plane, normal sign and per-species bins/distances."""
+
+    name: str
+    sign: int
+    plane: np.ndarray
+    bins: dict[str, np.ndarray] = field(default_factory=dict)
+    dist: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+@dataclass
+class Chunk:
+    """Frames of one block, ready for the kernels."""
+
+    block: int
+    lengths: np.ndarray  # (nf, 3) Å
+    area: np.ndarray  # (nf,) Å^2
+    oxygen: np.ndarray  # (nf, nO, 3)
+    hydrogen: np.ndarray
+    cation: np.ndarray
+    planes: Planes
+    interfaces: list[InterfaceFrames]
+
+    @property
+    def n_frames(self) -> int:
+        return len(self.area)
+
+
+class ChunkedAnalysis(AnalysisBase):
+    """AnalysisBase over chunks of frames; subclasses list their kernels."""
+
+    kernel_classes: tuple = ()
+
+    def __init__(
+        self,
+        atomgroup,
+        *,
+        metal: str | None = None,
+        cation: str | None = None,
+        type_map: list[str] | None = None,
+        dz_A: float = 0.1,
+        n_blocks: int = 5,
+        geometry: str = "slab",
+        layer_gap_A: float = DEFAULT_LAYER_GAP_A,
+        chunk_frames: int = 64,
+        **kwargs,
+    ) -> None:
+        universe = atomgroup.universe
+        super().__init__(universe.trajectory, **kwargs)
+        if geometry not in GEOMETRIES:
+            raise InputError(f"unknown geometry '{geometry}'", key="--geometry", allowed=", ".join(GEOMETRIES))
+        if not dz_A > 0:
+            raise InputError("bin width must be positive", key="--dz", allowed="> 0 Å")
+        if n_blocks < 2:
+            raise InputError("at least 2 blocks are needed for errors", key="--blocks", allowed=">= 2")
+        self.universe = universe
+        self.roles = Roles.from_universe(universe, metal, cation, type_map)
+        self.dz_A = float(dz_A)
+        self.n_blocks = int(n_blocks)
+        self.geometry = geometry
+        self.layer_gap_A = float(layer_gap_A)
+        self.chunk_frames = int(chunk_frames)
+        r = self.roles
+        self._sel = {k: _as_index(v) for k, v in (("M", r.metal), ("O", r.oxygen), ("H", r.hydrogen), ("C", r.cation))}
+
+    @property
+    def interface_names(self) -> list[str]:
+        return ["top", "bottom"] if self.geometry == "sandwich" else ["top"]
+
+    # -- AnalysisBase contract -------------------------------------------------
+    def _prepare(self) -> None:
+        n = self.universe.atoms.n_atoms
+        self._buffer = np.empty((self.chunk_frames, n, 3), dtype=np.float32)
+        self._boxes = np.empty((self.chunk_frames, 6), dtype=np.float64)
+        self._n_buffered = 0
+        self._buffer_block = 0
+        self.grid: ProfileGrid | None = None
+        self.block_frames = np.zeros(self.n_blocks, dtype=np.int64)
+        self._plane_sums = np.zeros(2)  # Σ thickness, Σ n_layers
+        self._layers_range = [np.iinfo(np.int64).max, 0]
+        self.kernels = [cls(self) for cls in self.kernel_classes]
+        if self.n_frames < self.n_blocks:
+            raise InputError(
+                f"{self.n_frames} frames selected; block errors need at least {self.n_blocks}",
+                key="--start/--stop/--step",
+            )
+
+    def _single_frame(self) -> None:
+        block = block_of_frame(self._frame_index, self.n_frames, self.n_blocks)
+        if self._n_buffered and (block != self._buffer_block or self._n_buffered == self.chunk_frames):
+            self._flush()
+        self._buffer_block = block
+        i = self._n_buffered
+        self._buffer[i] = self._ts.positions
+        dims = self._ts.dimensions
+        if dims is None:
+            raise InputError(f"frame {self._ts.frame} has no periodic cell", key="dimensions")
+        self._boxes[i] = dims
+        self._n_buffered += 1
+
+    def _conclude(self) -> None:
+        if self._n_buffered:
+            self._flush()
+        self._conclude_kernels()
+
+    def _conclude_kernels(self) -> None:
+        """Subclasses turn the kernels' sums into ``self.results``."""
+
+    def plane_stats(self) -> dict:
+        """Mean slab thickness (top minus bottom layer, Å) and the layer counts seen."""
+        n = max(int(self.block_frames.sum()), 1)
+        return {
+            "mean_thickness_A": float(self._plane_sums[0] / n),
+            "mean_n_layers": float(self._plane_sums[1] / n),
+            "n_layers_min": self._layers_range[0],
+            "n_layers_max": self._layers_range[1],
+        }
+
+    # -- chunk processing ------------------------------------------------------
+    def _flush(self) -> None:
+        nf = self._n_buffered
+        self._n_buffered = 0
+        chunk = self._make_chunk(self._buffer[:nf], self._boxes[:nf], self._buffer_block)
+        self.block_frames[chunk.block] += nf
+        layers = chunk.planes.n_layers
+        self._plane_sums += (chunk.planes.thickness.sum(), layers.sum())
+        self._layers_range = [min(self._layers_range[0], int(layers.min())), max(self._layers_range[1], int(layers.max()))]
+        for kernel in self.kernels:
+            kernel.accumulate(chunk)
+
+    def _make_chunk(self, pos: np.ndarray, boxes: np.ndarray, block: int) -> Chunk:
+        if np.any(np.abs(boxes[:, 3:] - 90.0) > 1e-3):
+            raise InputError("triclinic cells are not supported", key="cell angles", allowed="orthorhombic cells")
+        lengths = boxes[:, :3].copy()
+        if np.any(lengths <= 0):
+            raise InputError("a frame has no periodic cell (zero box length)", key="dimensions")
+        lz = lengths[:, 2]
+        planes = metal_planes(pos[:, self._sel["M"], 2], lz, self.layer_gap_A)
+        if self.grid is None:
+            self.grid = ProfileGrid.for_cell(self.dz_A, float(lz[0]), float(planes.thickness[0]))
+        oxygen = pos[:, self._sel["O"]]
+        hydrogen = pos[:, self._sel["H"]]
+        cation = pos[:, self._sel["C"]]
+        interfaces = []
+        for name in self.interface_names:
+            sign, plane = (1, planes.z_top) if name == "top" else (-1, planes.z_bottom)
+            face = InterfaceFrames(name, sign, plane)
+            for key, xyz in (("O", oxygen), ("H", hydrogen), ("C", cation)):
+                d = self.grid.distances(xyz[:, :, 2].astype(np.float64), plane, sign, lz)
+                face.dist[key] = d
+                face.bins[key] = self.grid.bins(d)
+            interfaces.append(face)
+        return Chunk(block, lengths, lengths[:, 0] * lengths[:, 1], oxygen, hydrogen, cation, planes, interfaces)
+
+
+def frame_weighted_hist(bins: np.ndarray, weights_per_frame: np.ndarray, n_bins: int, values=None) -> np.ndarray:
+    """Σ_frames w_f · histogram_f(bins) (optionally of ``values``), with bins (nf, n)."""
+    nf = bins.shape[0]
+    w = weights_per_frame
+    if nf == 1 or np.all(w == w[0]):
+        h = np.bincount(bins.ravel(), weights=None if values is None else values.ravel(), minlength=n_bins)
+        return h[:n_bins] * w[0]
+    flat = (bins + (np.arange(nf) * n_bins)[:, None]).ravel()
+    h = np.bincount(flat, weights=None if values is None else values.ravel(), minlength=nf * n_bins)
+    return (h.reshape(nf, n_bins) * w[:, None]).sum(axis=0)

@@ -1,0 +1,120 @@
+"""Campaign mode: analyse every finished run of a campaign into results/.
+
+A run is finished when ``runs/<model>/q<n>/s<seed>/status.json`` says
+``state == "done"``. Its ``run.json`` names the dump file, format, timestep and
+type map; the topology is the data file copied into the run directory. Results
+newer than their trajectory are skipped (``force`` redoes them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from elbench.analysis.pipeline import AnalysisOptions, analyze_trajectory
+from elbench.config import Campaign
+from elbench.errors import ElbenchError, InputError
+from elbench.io import read_json
+
+
+@dataclass
+class RunJob:
+    key: tuple[str, int, int]
+    run_dir: Path
+    result_dir: Path
+    trajectory: Path | None = None
+    topology: Path | None = None
+    format: str | None = None
+    dt_ps: float | None = None
+    state: str = "pending"  # pending | todo | up-to-date | not-finished | error
+    reason: str = ""
+
+    @property
+    def label(self) -> str:
+        model, n, seed = self.key
+        return f"{model}/q{n}/s{seed}"
+
+
+def _topology_in(run_dir: Path, run_json: dict) -> Path | None:
+    for entry in (run_json.get("inputs") or {}).values() if isinstance(run_json.get("inputs"), dict) else []:
+        path = entry.get("path") if isinstance(entry, dict) else entry
+        if isinstance(path, str) and path.endswith(".data"):
+            candidate = run_dir / Path(path).name
+            if candidate.is_file():
+                return candidate
+    found = sorted(run_dir.glob("*.data"))
+    atomic = [p for p in found if "full" not in p.name]
+    return (atomic or found or [None])[0]
+
+
+def plan_jobs(campaign: Campaign, force: bool = False) -> list[RunJob]:
+    """Every run of the campaign with what analyse should do about it."""
+    jobs = []
+    for key in campaign.run_keys():
+        job = RunJob(key, campaign.run_dir(*key), campaign.result_dir(*key))
+        jobs.append(job)
+        status_file = job.run_dir / "status.json"
+        if not status_file.is_file():
+            job.state, job.reason = "not-finished", "no status.json"
+            continue
+        try:
+            status = read_json(status_file)
+            run_json = read_json(job.run_dir / "run.json")
+        except (OSError, ValueError) as err:
+            job.state, job.reason = "error", f"cannot read status.json/run.json: {err}"
+            continue
+        if status.get("state") != "done":
+            job.state, job.reason = "not-finished", f"state {status.get('state')!r}"
+            continue
+        dump = run_json.get("dump") or {}
+        job.trajectory = job.run_dir / str(dump.get("file", "traj.dcd"))
+        job.format = dump.get("format")
+        interval = dump.get("interval_steps")
+        timestep = run_json.get("timestep_fs")
+        if interval and timestep:
+            job.dt_ps = float(interval) * float(timestep) / 1000.0
+        job.topology = _topology_in(job.run_dir, run_json)
+        if job.topology is None:
+            job.state, job.reason = "error", "no data file in the run directory"
+            continue
+        summary = job.result_dir / "summary.json"
+        if (
+            not force
+            and summary.is_file()
+            and job.trajectory.is_file()
+            and summary.stat().st_mtime >= job.trajectory.stat().st_mtime
+        ):
+            job.state, job.reason = "up-to-date", "results newer than the trajectory"
+            continue
+        job.state = "todo"
+    return jobs
+
+
+def options_for(campaign: Campaign, base: AnalysisOptions, job: RunJob) -> AnalysisOptions:
+    cfg = campaign.config
+    opts = AnalysisOptions(**vars(base))
+    opts.metal = opts.metal or cfg.system.metal
+    opts.cation = opts.cation or cfg.system.cation
+    opts.geometry = cfg.system.geometry if opts.geometry == "auto" else opts.geometry
+    opts.format = job.format
+    opts.dt_ps = job.dt_ps
+    if opts.first_layer_max_A is None:
+        opts.first_layer_max_A = cfg.analysis.first_layer_max_A
+    return opts
+
+
+def run_job(job: RunJob, options: AnalysisOptions) -> tuple[str, str, list[str]]:
+    """Analyse one run (in a worker process); returns (label, status, warnings)."""
+    try:
+        outcome = analyze_trajectory(job.trajectory, job.topology, job.result_dir, options)
+    except ElbenchError as err:
+        return job.label, f"error: {err}", []
+    except Exception as err:  # a worker must report, not kill the pool
+        return job.label, f"error: {type(err).__name__}: {err}", []
+    n = outcome.summary["frames"]["n_analysed"]
+    return job.label, f"done ({n} frames, {outcome.seconds:.1f} s)", outcome.warnings
+
+
+def check_jobs(jobs: list[RunJob]) -> None:
+    if not jobs:
+        raise InputError("the campaign has no runs", key="models/charge_states/seeds")
