@@ -8,6 +8,7 @@ import typer
 
 #: Modules under elbench.cli that define ``register(app)``.
 VERB_MODULES = [
+    "analyze_cmd",
     "dataset_cmd",
     "init_cmd",
     "report_cmd",
