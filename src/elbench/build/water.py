@@ -153,6 +153,8 @@ def pack_water(
     trials = 0
     max_trials = max_trials_per_water * max(n_water, 1)
     while len(placed) < n_water:
+        # Larger batches as the region fills (acceptance drops); fewer tree rebuilds.
+        size = max(batch, len(placed) // 2)
         if trials >= max_trials:
             raise InputError(
                 f"could only pack {len(placed)} of {n_water} waters in a {region.thickness_A:.2f} A thick water "
@@ -160,22 +162,16 @@ def pack_water(
                 key="system.water_thickness_A",
                 allowed="a thicker water layer, a lower rho_water_g_cm3 or a larger lateral cell",
             )
-        trials += batch
+        trials += size
         o = np.column_stack(
             [
-                rng.uniform(0.0, region.lx_A, batch),
-                rng.uniform(0.0, region.ly_A, batch),
-                rng.uniform(region.z_lo_A, region.z_hi_A, batch),
+                rng.uniform(0.0, region.lx_A, size),
+                rng.uniform(0.0, region.ly_A, size),
+                rng.uniform(region.z_lo_A, region.z_hi_A, size),
             ]
         )
-        mol = o[:, None, :] + np.einsum("mij,aj->mai", random_rotations(rng, batch), body)
-        mol = np.mod(mol, box)
-        ok = ~_near(metal_tree, mol.reshape(-1, 3), MIN_WATER_METAL_A).reshape(batch, 3).any(axis=1)
-        if len(placed):
-            o_tree = cKDTree(placed[:, 0, :], boxsize=box)
-            all_tree = cKDTree(placed.reshape(-1, 3), boxsize=box)
-            ok &= ~_near(o_tree, mol[:, 0, :], MIN_OO_A)
-            ok &= ~_near(all_tree, mol.reshape(-1, 3), MIN_INTERMOLECULAR_A).reshape(batch, 3).any(axis=1)
+        mol = np.mod(o[:, None, :] + np.einsum("mij,aj->mai", random_rotations(rng, size), body), box)
+        ok = _free(mol, placed, metal_tree, box)
         cand = np.flatnonzero(ok)
         if len(cand) == 0:
             continue
@@ -183,6 +179,23 @@ def pack_water(
         need = n_water - len(placed)
         placed = np.concatenate([placed, mol[cand][accepted][:need]])
     return placed
+
+
+def _free(mol: np.ndarray, placed: np.ndarray, metal_tree: cKDTree, box: np.ndarray) -> np.ndarray:
+    """Which candidate molecules keep their distances to the placed waters and the metal.
+
+    The cheap O–O test runs first; the all-atom tests only on its survivors.
+    """
+    ok = np.ones(len(mol), dtype=bool)
+    if len(placed):
+        ok &= ~_near(cKDTree(placed[:, 0, :], boxsize=box), mol[:, 0, :], MIN_OO_A)
+    idx = np.flatnonzero(ok)
+    atoms = mol[idx].reshape(-1, 3)
+    bad = _near(metal_tree, atoms, MIN_WATER_METAL_A)
+    if len(placed):
+        bad |= _near(cKDTree(placed.reshape(-1, 3), boxsize=box), atoms, MIN_INTERMOLECULAR_A)
+    ok[idx[bad.reshape(-1, 3).any(axis=1)]] = False
+    return ok
 
 
 def _accept_in_order(mol: np.ndarray, box: np.ndarray) -> list[int]:
