@@ -1,0 +1,346 @@
+"""The bridge engine: LAMMPS driven from Python, forces from an ASE calculator.
+
+``python -m elbench.engines.bridge RUN_DIR`` runs ``RUN_DIR/in.lammps`` (the same
+deck as the native engine, with the pair block replaced by ``pair_style zero`` and a
+``fix ID all external pf/callback 1 1`` + ``fix_modify ID energy yes virial yes``).
+The deck is executed line by line; right after the ``fix external`` line the callback
+is registered. At every step the callback hands LAMMPS positions (mapped to elements
+through the run's explicit type map, never through masses) to the family's calculator
+and returns forces, energy and virial. LAMMPS integrates, thermostats, keeps frozen
+atoms frozen (``fix setforce`` after the external fix in the deck) and dumps. Before
+the deck, a preflight checks parity on the first frame (``preflight.json``).
+
+One MPI rank only: the calculator sees the whole periodic system in one process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from elbench.engines.calculators import CalculatorSpec, make_calculator
+from elbench.engines.lmp_python import new_lammps, world_size_from_launcher
+from elbench.errors import InputError, RunError
+
+FIX_EXTERNAL = re.compile(r"^\s*fix\s+(\S+)\s+(\S+)\s+external\s+pf/callback\b")
+PAIR_STYLE = re.compile(r"^\s*pair_style\s+(\S+)")
+TYPE_MAP_COMMENT = re.compile(r"#\s*elbench type_map:\s*(.+)$", re.M)
+
+#: families whose calculators evaluate in float32 (parity tolerances relaxed, recorded)
+FLOAT32_FAMILIES = {"esen"}
+
+
+# --------------------------------------------------------------------------- run files
+
+
+def read_run(run_dir: Path) -> dict:
+    path = run_dir / "run.json"
+    if not path.is_file():
+        raise InputError("run.json not found: render the run first (elbench render)", file=path)
+    return json.loads(path.read_text())
+
+
+def deck_lines(deck: Path) -> list[str]:
+    """LAMMPS input lines with '&' continuations joined and comments/blank lines dropped."""
+    lines, buf = [], ""
+    for raw in deck.read_text().splitlines():
+        line = raw.split("#", 1)[0].rstrip() if "#" in raw and '"' not in raw else raw.rstrip()
+        if line.endswith("&"):
+            buf += line[:-1] + " "
+            continue
+        line = (buf + line).strip()
+        buf = ""
+        if line:
+            lines.append(line)
+    if buf.strip():
+        lines.append(buf.strip())
+    return lines
+
+
+def data_type_map(data_file: Path) -> list[str] | None:
+    """The ``# elbench type_map: Au O H Na`` header of an elbench data file, if present."""
+    with open(data_file) as fh:
+        head = "".join(next(fh, "") for _ in range(40))
+    match = TYPE_MAP_COMMENT.search(head)
+    return match.group(1).split() if match else None
+
+
+def read_data_file(run_dir: Path, lines: list[str]) -> Path:
+    for line in lines:
+        words = line.split()
+        if words[0] == "read_data":
+            return (run_dir / words[1].strip("'\"")).resolve()
+    raise InputError("the deck has no read_data line", file=run_dir / "in.lammps", key="read_data")
+
+
+def spec_from_run(run: dict, run_dir: Path) -> CalculatorSpec:
+    """The calculator spec: run.json's ``bridge`` section, else the registry entry of ``model``."""
+    bridge = run.get("bridge")
+    if bridge:
+        model = Path(bridge["model"])
+        model = model if model.is_absolute() else (run_dir / model)
+        options = dict(bridge.get("options", {}))
+        for key in ("atom_refs",):
+            if options.get(key) and not Path(options[key]).is_absolute():
+                options[key] = str(run_dir / options[key])
+        return CalculatorSpec(bridge["family"], model.resolve(), tuple(bridge["model_type_map"]),
+                              tuple(sorted(options.items())))
+    from elbench.potentials.manifest import load_manifest
+    from elbench.resources import builtin_manifest
+
+    manifest = load_manifest(run.get("manifest") or builtin_manifest())
+    entry = manifest.get(run["model"])
+    return CalculatorSpec(**bridge_spec(entry, manifest)["__spec__"])
+
+
+def bridge_spec(entry, manifest) -> dict:
+    """What ``render`` stores in run.json["bridge"] for a bridge run of registry ``entry``."""
+    manifest.verify_files(entry)
+    model = manifest.file_path(entry, "model")
+    options: dict[str, Any] = {}
+    refs = manifest.file_path(entry, "atom_refs")
+    if refs is not None:
+        options["atom_refs"] = str(refs)
+    if entry.family == "esen":
+        options["task"] = "oc25"
+    spec = {"family": entry.family, "model": str(model), "model_type_map": list(entry.type_map),
+            "cutoff_A": entry.cutoff_A, "options": options}
+    spec["__spec__"] = {"family": entry.family, "model": Path(model), "type_map": tuple(entry.type_map),
+                        "options": tuple(sorted(options.items()))}
+    return spec
+
+
+def command(run_dir: str | Path, environment: str) -> list[str]:
+    """argv that runs a bridge run: the family environment's python on this module.
+
+    ``render``'s ``bridge_command`` uses it for run.sh / run.json (run from inside RUN_DIR).
+    """
+    from elbench.engines.select import env_python
+
+    del run_dir  # run.sh cds into the run directory first
+    return [str(env_python(environment)), "-m", "elbench.engines.bridge", "."]
+
+
+# --------------------------------------------------------------------------- element mapping
+
+
+def type_numbers(run_type_map: list[str], model_type_map: tuple[str, ...], counts: dict[int, int],
+                 *, file: Path | None = None) -> np.ndarray:
+    """LAMMPS type (1-based) -> atomic number; refuses elements the model does not know.
+
+    Only types that have atoms must be known to the model (an n = 0 system keeps the
+    cation type with no atoms).
+    """
+    from ase.data import atomic_numbers
+
+    missing = [el for t, el in enumerate(run_type_map, start=1) if counts.get(t, 0) and el not in model_type_map]
+    if missing:
+        raise InputError(f"the model has no element {missing} that the system contains "
+                         f"(model elements: {' '.join(model_type_map)})", file=file, key="type_map",
+                         allowed=" ".join(model_type_map))
+    table = np.zeros(len(run_type_map) + 1, dtype=int)
+    for t, el in enumerate(run_type_map, start=1):
+        table[t] = atomic_numbers[el]
+    return table
+
+
+def check_type_maps(run: dict, data_file: Path) -> list[str]:
+    """The run's explicit type map, checked against the data file's header."""
+    type_map = run.get("type_map")
+    if not type_map:
+        raise InputError("run.json has no type_map", key="type_map")
+    header = data_type_map(data_file)
+    if header is not None and header != list(type_map):
+        raise InputError(f"element order of the data file ({' '.join(header)}) differs from the run's type_map "
+                         f"({' '.join(type_map)})", file=data_file, key="type_map", allowed=" ".join(header))
+    return list(type_map)
+
+
+# --------------------------------------------------------------------------- the callback
+
+
+@dataclass
+class ExternalForces:
+    """The ``fix external`` callback: LAMMPS positions -> calculator -> forces/energy/virial."""
+
+    lmp: Any
+    fix_id: str
+    calc: Any
+    z_of_type: np.ndarray
+    pbc: tuple[bool, bool, bool]
+    calls: int = 0
+    calc_seconds: float = 0.0
+    last_energy: float = 0.0
+    warned_stress: bool = False
+    atoms: Any = field(default=None, repr=False)
+
+    def cell(self) -> np.ndarray:
+        lo, hi, xy, yz, xz, _, _ = self.lmp.extract_box()
+        lx, ly, lz = (hi[i] - lo[i] for i in range(3))
+        return np.array([[lx, 0.0, 0.0], [xy, ly, 0.0], [xz, yz, lz]])
+
+    def evaluate(self, types: np.ndarray, x: np.ndarray) -> tuple[float, np.ndarray, np.ndarray | None]:
+        from ase import Atoms
+        from ase.calculators.calculator import all_changes
+
+        numbers = self.z_of_type[types]
+        cell = self.cell()
+        if self.atoms is None or len(self.atoms) != len(numbers):
+            self.atoms = Atoms(numbers=numbers, positions=x, cell=cell, pbc=self.pbc)
+        else:
+            self.atoms.numbers = numbers
+            self.atoms.cell[:] = cell
+            self.atoms.positions = x
+        props = ["energy", "forces"]
+        if "stress" in getattr(self.calc, "implemented_properties", ()):
+            props.append("stress")
+        start = time.perf_counter()
+        self.calc.calculate(self.atoms, props, all_changes)
+        self.calc_seconds += time.perf_counter() - start
+        res = self.calc.results
+        stress = res.get("stress")
+        virial = None
+        if stress is not None:
+            s = np.asarray(stress, dtype=float).reshape(-1)
+            if s.size == 9:
+                s = s.reshape(3, 3)[[0, 1, 2, 1, 0, 0], [0, 1, 2, 2, 2, 1]]
+            vol = abs(np.linalg.det(cell))
+            # ASE Voigt xx yy zz yz xz xy -> LAMMPS virial xx yy zz xy xz yz (energy units)
+            virial = -vol * np.array([s[0], s[1], s[2], s[5], s[4], s[3]])
+        return float(np.asarray(res["energy"]).reshape(-1)[0]), np.asarray(res["forces"], dtype=float), virial
+
+    def __call__(self, caller, step, nlocal, tag, x, f) -> None:
+        types = self.lmp.numpy.extract_atom("type", nelem=nlocal).reshape(-1)
+        energy, forces, virial = self.evaluate(np.asarray(types), np.array(x, dtype=float))
+        f[:, :] = forces
+        self.lmp.fix_external_set_energy_global(self.fix_id, energy)
+        if virial is not None:
+            self.lmp.fix_external_set_virial_global(self.fix_id, [float(v) for v in virial])
+        elif not self.warned_stress:
+            print("elbench bridge: WARNING calculator gives no stress; pressure excludes the virial", file=sys.stderr)
+            self.warned_stress = True
+        self.last_energy = energy
+        self.calls += 1
+
+
+def type_counts(lmp) -> dict[int, int]:
+    types = np.asarray(lmp.numpy.extract_atom("type", nelem=lmp.extract_setting("nlocal"))).reshape(-1)
+    values, counts = np.unique(types, return_counts=True)
+    return {int(v): int(c) for v, c in zip(values, counts)}
+
+
+def box_pbc(lmp) -> tuple[bool, bool, bool]:
+    periodicity = lmp.extract_box()[5]
+    return tuple(bool(p) for p in periodicity)
+
+
+# --------------------------------------------------------------------------- main
+
+
+def check_single_rank(run: dict) -> None:
+    ranks = int(run.get("mpi_ranks", run.get("resources", {}).get("mpi_ranks", 1)) or 1)
+    launched = world_size_from_launcher()
+    if ranks > 1 or launched > 1:
+        raise InputError(f"the bridge engine runs on one MPI rank (asked for {max(ranks, launched)}): the "
+                         "calculator needs the whole system in one process; set mpi_ranks = 1 or use a "
+                         "native pair style", key="mpi_ranks", allowed="1")
+
+
+def validate_deck(lines: list[str], deck: Path) -> str:
+    """The fix-external ID; refuses a deck with a force-producing pair style (double counting)."""
+    fix_ids = [m.group(1) for line in lines if (m := FIX_EXTERNAL.match(line))]
+    if len(fix_ids) != 1:
+        raise InputError(f"a bridge deck needs exactly one 'fix ID all external pf/callback' line, found "
+                         f"{len(fix_ids)}: render the run with engine 'bridge'", file=deck, key="engine")
+    styles = [m.group(1) for line in lines if (m := PAIR_STYLE.match(line))]
+    bad = [s for s in styles if s != "zero"]
+    if bad:
+        raise InputError(f"a bridge deck must use 'pair_style zero' (found {bad}): forces would be counted twice",
+                         file=deck, key="pair_style", allowed="zero")
+    return fix_ids[0]
+
+
+def run_deck(run_dir: Path, *, preflight: bool = True, screen: bool = True) -> dict:
+    """Run the bridge deck of ``run_dir``; returns a summary (steps, timings, preflight)."""
+    run_dir = Path(run_dir).resolve()
+    run = read_run(run_dir)
+    check_single_rank(run)
+    deck = run_dir / "in.lammps"
+    if not deck.is_file():
+        raise InputError("in.lammps not found", file=deck)
+    lines = deck_lines(deck)
+    fix_id = validate_deck(lines, deck)
+    data_file = read_data_file(run_dir, lines)
+    type_map = check_type_maps(run, data_file)
+    spec = spec_from_run(run, run_dir)
+    calc = make_calculator(spec)
+    summary: dict[str, Any] = {"family": spec.family, "model": str(spec.model), "engine": "bridge"}
+    if preflight:
+        from elbench.engines.preflight import run_preflight
+
+        summary["preflight"] = run_preflight(run_dir, run, spec=spec, calc=calc, engine="bridge")
+    import os
+
+    os.chdir(run_dir)
+    args = ["-nocite", "-log", "none"] + ([] if screen else ["-screen", "none"])
+    lmp = new_lammps(args)
+    if lmp.extract_setting("world_size") > 1:
+        lmp.close()
+        check_single_rank({"mpi_ranks": 2})
+    forces: ExternalForces | None = None
+    start = time.perf_counter()
+    try:
+        for line in lines:
+            if forces is None and line.split()[0] in ("run", "minimize", "rerun"):
+                raise RunError("the deck runs before its fix external line")
+            lmp.command(line)
+            match = FIX_EXTERNAL.match(line)
+            if match:
+                z_of_type = type_numbers(type_map, spec.type_map, type_counts(lmp), file=spec.model)
+                forces = ExternalForces(lmp, fix_id, calc, z_of_type, box_pbc(lmp))
+                lmp.set_fix_external_callback(fix_id, forces)
+        summary["steps"] = int(lmp.get_thermo("step"))
+    except Exception as err:
+        if isinstance(err, (InputError, RunError)):
+            raise
+        raise RunError(f"LAMMPS (bridge) failed: {err}") from None
+    finally:
+        lmp.close()  # closes dumps (a DCD/XTC left open loses its last frames)
+    wall = time.perf_counter() - start
+    summary.update(wall_s=wall, calls=forces.calls if forces else 0,
+                   calculator_s=forces.calc_seconds if forces else 0.0)
+    if forces and forces.calls:
+        summary["overhead_fraction"] = max(0.0, (wall - forces.calc_seconds) / wall)
+    (run_dir / "bridge.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
+    return summary
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m elbench.engines.bridge",
+                                     description="Run a rendered elbench deck with the fix-external bridge.")
+    parser.add_argument("run_dir", help="directory with in.lammps and run.json")
+    parser.add_argument("--no-preflight", action="store_true", help="skip the first-frame parity check")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    opts = parser.parse_args(argv)
+    try:
+        summary = run_deck(Path(opts.run_dir), preflight=not opts.no_preflight)
+    except (InputError, RunError) as err:
+        if opts.debug:
+            raise
+        print(f"error: {err}", file=sys.stderr)
+        return 2 if isinstance(err, InputError) else 1
+    print(f"elbench bridge: {summary.get('steps')} steps, {summary['wall_s']:.1f} s, "
+          f"calculator {summary['calculator_s']:.1f} s", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,161 @@
+"""The bridge engine's own logic, in the core env (no MLIP backend needed).
+
+Deck parsing and validation, the type-map checks, MPI refusal, virial conversion,
+engine choice, and the error for a family whose backend is not importable here.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from elbench.engines import bridge
+from elbench.engines.calculators import CalculatorSpec, check_model_file, make_calculator
+from elbench.engines.select import choose_engine, family_status, native_style
+from elbench.errors import InputError
+
+DECK = """\
+units metal
+atom_style atomic   # comment
+read_data system.data
+pair_style zero 4.5
+pair_coeff * *
+fix elbench_ext all external pf/callback 1 1
+fix_modify elbench_ext energy yes virial yes
+fix freeze frozen setforce 0.0 0.0 &
+   0.0
+run 10
+"""
+
+
+def test_deck_lines_joins_continuations_and_drops_comments(tmp_path: Path) -> None:
+    (tmp_path / "in.lammps").write_text(DECK)
+    lines = bridge.deck_lines(tmp_path / "in.lammps")
+    assert lines[1] == "atom_style atomic"
+    assert "fix freeze frozen setforce 0.0 0.0 0.0" in [" ".join(ln.split()) for ln in lines]
+    assert bridge.validate_deck(lines, tmp_path / "in.lammps") == "elbench_ext"
+
+
+def test_deck_with_native_pair_style_is_refused(tmp_path: Path) -> None:
+    deck = tmp_path / "in.lammps"
+    deck.write_text(DECK.replace("pair_style zero 4.5", "pair_style deepmd model.pb"))
+    with pytest.raises(InputError, match="pair_style zero"):
+        bridge.validate_deck(bridge.deck_lines(deck), deck)
+
+
+def test_deck_without_fix_external_is_refused(tmp_path: Path) -> None:
+    deck = tmp_path / "in.lammps"
+    deck.write_text("\n".join(ln for ln in DECK.splitlines() if "external" not in ln))
+    with pytest.raises(InputError, match="fix ID all external"):
+        bridge.validate_deck(bridge.deck_lines(deck), deck)
+
+
+def test_type_map_order_must_match_data_file(tmp_path: Path) -> None:
+    data = tmp_path / "system.data"
+    data.write_text("# elbench type_map: Au O H Na\n\n4 atoms\n")
+    assert bridge.check_type_maps({"type_map": ["Au", "O", "H", "Na"]}, data) == ["Au", "O", "H", "Na"]
+    with pytest.raises(InputError, match="differs from the run's type_map"):
+        bridge.check_type_maps({"type_map": ["O", "H", "Au", "Na"]}, data)
+
+
+def test_types_map_to_elements_not_model_order() -> None:
+    # model order differs from the system's: elements (atomic numbers) are passed, never indices
+    table = bridge.type_numbers(["Au", "O", "H", "Na"], ("H", "O", "Na", "Au"), {1: 3, 2: 2, 3: 4, 4: 1})
+    assert table[1:].tolist() == [79, 8, 1, 11]
+
+
+def test_model_without_an_element_of_the_system_is_refused() -> None:
+    with pytest.raises(InputError, match=r"no element \['Na'\]"):
+        bridge.type_numbers(["Au", "O", "H", "Na"], ("Au", "O", "H"), {1: 3, 2: 2, 3: 4, 4: 2})
+    # n = 0: the cation type has no atoms, so a model without Na may run
+    assert bridge.type_numbers(["Au", "O", "H", "Na"], ("Au", "O", "H"), {1: 3, 2: 2, 3: 4})[4] == 11
+
+
+def test_mpi_ranks_above_one_are_refused(monkeypatch) -> None:
+    with pytest.raises(InputError, match="one MPI rank"):
+        bridge.check_single_rank({"mpi_ranks": 2})
+    monkeypatch.setenv("PMI_SIZE", "4")
+    with pytest.raises(InputError, match="asked for 4"):
+        bridge.check_single_rank({"mpi_ranks": 1})
+
+
+class _StressCalc:
+    implemented_properties = ("energy", "forces", "stress")
+
+    def __init__(self, stress):
+        self.results = {}
+        self.stress = np.asarray(stress, dtype=float)
+
+    def calculate(self, atoms, properties, system_changes):
+        self.results = {"energy": 1.5, "forces": np.zeros((len(atoms), 3)), "stress": self.stress}
+
+
+class _Box:
+    def extract_box(self):
+        return [0.0, 0.0, 0.0], [2.0, 3.0, 4.0], 0.5, 0.0, 0.0, [1, 1, 0], 0
+
+
+def test_virial_is_minus_volume_times_stress_in_lammps_order() -> None:
+    # ASE Voigt order xx yy zz yz xz xy -> LAMMPS virial xx yy zz xy xz yz
+    ext = bridge.ExternalForces(_Box(), "ext", _StressCalc([1, 2, 3, 4, 5, 6]), np.array([0, 79]), (True, True, False))
+    energy, forces, virial = ext.evaluate(np.array([1, 1]), np.zeros((2, 3)))
+    assert energy == 1.5 and forces.shape == (2, 3)
+    np.testing.assert_allclose(virial, -24.0 * np.array([1, 2, 3, 6, 5, 4]))
+    assert ext.atoms.cell[1, 0] == 0.5 and list(ext.atoms.pbc) == [True, True, False]
+
+
+def test_wrong_family_model_file_is_refused(tmp_path: Path) -> None:
+    yaml = tmp_path / "model.yaml"
+    yaml.write_text("elements: [Au]\nembeddings: {}\nbonds: {}\nfunctions: {}\n")
+    with pytest.raises(InputError, match="is not a mace model"):
+        check_model_file(CalculatorSpec("mace", yaml, ("Au",)))
+    with pytest.raises(InputError, match="is not a dp model"):
+        check_model_file(CalculatorSpec("dp", yaml, ("Au",)))
+    pb = tmp_path / "graph.pb"
+    pb.write_bytes(b"\x0a\x0b")
+    with pytest.raises(InputError, match="is not a ace model"):
+        check_model_file(CalculatorSpec("ace", pb, ("Au",)))
+
+
+def test_missing_backend_names_the_environment(tmp_path: Path) -> None:
+    model = tmp_path / "m.yaml"
+    model.write_text("elements: [Au]\nembeddings: {}\nbonds: {}\nfunctions: {}\n")
+    # the core env has no pyace: the message says which env/command installs it
+    with pytest.raises(InputError, match=r"'grace' environment: create it with `scripts/setup-env grace`"):
+        make_calculator(CalculatorSpec("ace", model, ("Au",)))
+
+
+def test_engine_choice_auto_native_bridge() -> None:
+    with_deepmd = {"pair": ["deepmd", "zero", "eam"], "packages": ["PLUGIN"]}
+    plain = {"pair": ["zero", "eam"], "packages": ["PLUGIN"]}
+    assert choose_engine("dp", "auto", lammps_info=with_deepmd).engine == "native"
+    assert choose_engine("dp", "auto", lammps_info=plain).engine == "bridge"
+    assert choose_engine("mace", "auto", lammps_info={"pair": ["mliap"], "packages": []}).engine == "bridge"
+    assert native_style("ace", {"pair": ["pace"], "packages": []}) == "pace"
+    with pytest.raises(InputError, match="engine 'native'"):
+        choose_engine("esen", "native", lammps_info=plain)
+    assert choose_engine("dp", "bridge", lammps_info=with_deepmd).engine == "bridge"
+
+
+def test_family_status_lists_every_family() -> None:
+    rows = {r["family"]: r for r in family_status()}
+    assert set(rows) == {"dp", "dp-mp", "ace", "grace", "mace", "esen"}
+    assert rows["esen"]["environment"] == "esen"
+    for row in rows.values():
+        assert row["engine"] in ("native", "bridge", "unavailable")
+        assert isinstance(row["installed"], bool)
+
+
+def test_bridge_cli_refuses_mpi_with_exit_code_2(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    (tmp_path / "in.lammps").write_text(DECK)
+    (tmp_path / "run.json").write_text(json.dumps({"mpi_ranks": 2, "type_map": ["Au", "O", "H", "Na"]}))
+    proc = subprocess.run([sys.executable, "-m", "elbench.engines.bridge", str(tmp_path)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert "one MPI rank" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
