@@ -240,9 +240,9 @@ def test_build_is_fast(tmp_path):
     import time
 
     _packed.cache_clear()
-    start = time.perf_counter()
+    start = time.process_time()  # CPU time: robust on a loaded machine
     build_system(QUICKSTART, 4, tmp_path / "q4")
-    assert time.perf_counter() - start < 2.0
+    assert time.process_time() - start < 2.0
 
 
 def test_failed_write_leaves_nothing(tmp_path, monkeypatch):

@@ -69,6 +69,19 @@ def test_second_build_skips_and_force_rebuilds(campaign):
     assert data.stat().st_mtime_ns != stamp
 
 
+def test_hand_edits_are_kept_unless_forced(tmp_path):
+    path = _campaign(tmp_path, charge_states="[0]")
+    assert runner.invoke(app, ["build", "-c", str(path)]).exit_code == 0
+    data = tmp_path / "systems" / "q0" / "system.data"
+    data.write_text(data.read_text().replace("# elbench type_map", "# edited\n# elbench type_map", 1))
+    edited = data.read_bytes()
+    result = runner.invoke(app, ["build", "-c", str(path)])
+    assert result.exit_code == 0 and "edited by hand, kept" in result.output
+    assert data.read_bytes() == edited
+    assert runner.invoke(app, ["build", "-c", str(path), "--force"]).exit_code == 0
+    assert data.read_bytes() != edited
+
+
 def test_changed_settings_rebuild(tmp_path):
     path = _campaign(tmp_path, charge_states="[0]")
     assert runner.invoke(app, ["build", "-c", str(path)]).exit_code == 0

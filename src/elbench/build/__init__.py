@@ -8,6 +8,6 @@
 * :mod:`.system_files` — ``systems/q<n>/`` written atomically, ``build_system``.
 """
 
-from elbench.build.system_files import build_system, is_up_to_date, sigma_uC_cm2, system_hash
+from elbench.build.system_files import build_system, is_up_to_date, sigma_uC_cm2, system_hash, system_state
 
-__all__ = ["build_system", "is_up_to_date", "sigma_uC_cm2", "system_hash"]
+__all__ = ["build_system", "is_up_to_date", "sigma_uC_cm2", "system_hash", "system_state"]

@@ -53,19 +53,31 @@ def system_hash(config: SystemConfig, n: int) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def is_up_to_date(config: SystemConfig, n: int, out_dir: str | Path) -> bool:
-    """True when out_dir holds all files of a build with the same settings."""
+def system_state(config: SystemConfig, n: int, out_dir: str | Path) -> str:
+    """State of a built system against the settings.
+
+    ``missing`` (no complete build), ``stale`` (built from other settings),
+    ``edited`` (same settings, but a file changed since the build: kept, so hand
+    edits survive a re-run), or ``current``.
+    """
     out = Path(out_dir)
     if not all((out / name).is_file() for name in FILES):
-        return False
+        return "missing"
     try:
         record = read_json(out / "system.json")
     except (OSError, ValueError):
-        return False
+        return "missing"
     if record.get("system_hash") != system_hash(config, n):
-        return False
+        return "stale"
     hashes = record.get("files", {})
-    return all(hashes.get(name) == sha256_file(out / name) for name in FILES if name != "system.json")
+    if any(hashes.get(name) != sha256_file(out / name) for name in FILES if name != "system.json"):
+        return "edited"
+    return "current"
+
+
+def is_up_to_date(config: SystemConfig, n: int, out_dir: str | Path) -> bool:
+    """True when out_dir holds a build with the same settings (hand edits included)."""
+    return system_state(config, n, out_dir) in ("current", "edited")
 
 
 def to_atoms(interface: Interface) -> ase.Atoms:

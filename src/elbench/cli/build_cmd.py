@@ -17,11 +17,17 @@ def register(app: typer.Typer) -> None:
     @cli_errors
     def build(
         campaign: CampaignOption = DEFAULT_CAMPAIGN,
-        force: Annotated[bool, typer.Option("--force", help="rebuild systems that are already up to date")] = False,
+        force: Annotated[
+            bool, typer.Option("--force", help="rebuild systems that are up to date or were edited by hand")
+        ] = False,
     ) -> None:
-        """Build the metal/water/cation interface of every charge state (systems/q<n>/)."""
+        """Build the metal/water/cation interface of every charge state (systems/q<n>/).
+
+        Systems already built from the same settings are skipped (also when their files
+        were edited by hand); changed settings rebuild them.
+        """
         from elbench.build.assemble import assemble_interface
-        from elbench.build.system_files import build_system, is_up_to_date
+        from elbench.build.system_files import build_system, system_state
         from elbench.config import load_campaign
         from elbench.io import read_json
 
@@ -38,8 +44,10 @@ def register(app: typer.Typer) -> None:
             for n in system.charge_states:
                 out = camp.system_dir(n)
                 progress.update(task, description=f"q{n}")
-                if not force and is_up_to_date(system, n, out):
-                    record, state = read_json(out / "system.json"), "up to date"
+                state = system_state(system, n, out)
+                if not force and state in ("current", "edited"):
+                    record = read_json(out / "system.json")
+                    state = "up to date" if state == "current" else "edited by hand, kept (--force rebuilds)"
                 else:
                     record, state = build_system(system, n, out, inputs={"campaign": camp.path}), "built"
                 rows.append((n, record, state))
