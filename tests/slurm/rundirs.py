@@ -18,17 +18,17 @@ from elbench.io import sha256_file
 TYPE_MAP = ["Au", "O", "H", "Na"]
 
 
-def write_slab_data(path: Path) -> int:
+def write_slab_data(path: Path, size: tuple[int, int, int] = (3, 4, 3)) -> int:
     from ase.build import fcc111
     from ase.io import write
 
-    slab = fcc111("Au", size=(3, 4, 3), vacuum=8.0, orthogonal=True, periodic=True)
+    slab = fcc111("Au", size=size, vacuum=8.0, orthogonal=True, periodic=True)
     write(path, slab, format="lammps-data", specorder=TYPE_MAP, atom_style="atomic", masses=True)
     return len(slab)
 
 
 def deck_text(*, eq_steps: int, prod_steps: int, dump_every: int, restart_every: int, thermo_every: int,
-              timestep_fs: float, dump_format: str = "dcd", temperature_K: float = 300.0) -> str:
+              timestep_fs: float, dump_format: str = "dcd", temperature_K: float = 300.0, n_fixed: int = 12) -> str:
     eam = resolve_binary().path.parent / "share" / "lammps" / "potentials" / "Au_u3.eam"
     dump_file = {"dcd": "traj.dcd", "custom": "traj.lammpstrj", "xtc": "traj.xtc"}[dump_format]
     if dump_format == "custom":
@@ -48,7 +48,7 @@ pair_coeff 1 1 eam "{eam}"
 pair_coeff 1*4 2*4 zero
 neighbor 2.0 bin
 neigh_modify every 1 delay 0 check yes
-group frozen id 1:12
+group frozen id 1:{n_fixed}
 group mobile subtract all frozen
 compute mobile_temp mobile temp
 fix freeze frozen setforce 0.0 0.0 0.0
@@ -71,13 +71,14 @@ write_restart restart.final
 def make_run_dir(path: Path, *, eq_steps: int = 100, prod_steps: int = 300, dump_every: int = 10,
                  restart_every: int = 50, thermo_every: int = 10, timestep_fs: float = 2.0,
                  dump_format: str = "dcd", ranks: int = 1, engine: str = "native",
-                 temperature_K: float = 300.0, model: str = "tiny", charge_state: int = 0, seed: int = 1) -> Path:
+                 temperature_K: float = 300.0, model: str = "tiny", charge_state: int = 0, seed: int = 1,
+                 size: tuple[int, int, int] = (3, 4, 3)) -> Path:
     """Write a runnable run directory at ``path`` and return it."""
     path.mkdir(parents=True, exist_ok=True)
-    write_slab_data(path / "system.data")
+    write_slab_data(path / "system.data", size)
     deck = deck_text(eq_steps=eq_steps, prod_steps=prod_steps, dump_every=dump_every, restart_every=restart_every,
                      thermo_every=thermo_every, timestep_fs=timestep_fs, dump_format=dump_format,
-                     temperature_K=temperature_K)
+                     temperature_K=temperature_K, n_fixed=size[0] * size[1])
     (path / "in.lammps").write_text(deck)
     binary = resolve_binary()
     command = [str(binary.path), "-in", "in.lammps"]

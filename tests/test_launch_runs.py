@@ -1,0 +1,281 @@
+"""The launcher on the real LAMMPS binary: segments, SIGKILL + resume, corrupt restarts,
+blow-ups, LAMMPS errors, edited run directories, locks, MPI and the bridge's rank limit."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from elbench.cli.main import app
+from elbench.launch import lock
+from elbench.launch.logparse import read_log
+from elbench.launch.runner import RunOptions, run_one
+from elbench.launch.trajectory import index_dcd, index_text
+
+sys.path.insert(0, str(Path(__file__).parent))
+from slurm.rundirs import make_run_dir  # noqa: E402
+
+pytestmark = pytest.mark.lammps
+ELBENCH = [str(Path(sys.executable).parent / "elbench")]
+
+
+def _status(d: Path) -> dict:
+    return json.loads((d / "status.json").read_text())
+
+
+def _launch(d: Path) -> dict:
+    return json.loads((d / "launch.json").read_text())
+
+
+def _frames(d: Path, name: str = "traj.dcd"):
+    import MDAnalysis as mda
+
+    u = mda.Universe(str(d / "system.data"), str(d / name), atom_style="id type x y z", format="DCD")
+    box = u.trajectory[0].dimensions[:3]
+    xyz = np.array([ts.positions.copy() for ts in u.trajectory])
+    return _Frames(xyz, box)
+
+
+class _Frames(np.ndarray):
+    def __new__(cls, xyz, box):
+        obj = np.asarray(xyz).view(cls)
+        obj.box = box
+        return obj
+
+
+def _max_jump(xyz) -> float:
+    """Largest minimum-image displacement of any atom between consecutive frames (Å)."""
+    step = np.diff(np.asarray(xyz), axis=0)
+    step -= xyz.box * np.round(step / xyz.box)
+    return float(np.abs(step).max())
+
+
+def test_segments_chain_into_one_trajectory(tmp_path):
+    d = make_run_dir(tmp_path / "run", eq_steps=100, prod_steps=300, dump_every=10, restart_every=50)
+    out = run_one(d, RunOptions(segment_steps=120, poll_s=0.05))
+    assert out.state == "done", out.message
+    launch = _launch(d)
+    segs = launch["segments"]
+    assert [(s["start_step"], s["end_step"]) for s in segs] == [(0, 150), (150, 300), (300, 400)]
+    assert [s["restart_from"] for s in segs] == [None, "restart.a", "restart.a"] or all(
+        s["restart_from"] in ("restart.a", "restart.b") for s in segs[1:]
+    )
+    assert all(s["exit_code"] == 0 and s["command"][-4:] == ["-in", f"segments/{s['index']:03d}.in.lammps",
+                                                               "-log", "none"] for s in segs)
+    # provenance: versions, host, hashes, times
+    assert launch["elbench_version"] and "Update" in launch["lammps"]["version"]
+    assert "MANYBODY" in launch["lammps"]["packages"]
+    assert set(launch["inputs_sha256"]) == {"deck", "data"}
+    assert all(s["started_utc"] <= s["ended_utc"] and s["host"] for s in segs)
+    # every production frame exactly once, in order, and no jump at segment boundaries
+    assert index_dcd(d / "traj.dcd").steps == list(range(100, 401, 10))
+    xyz = _frames(d)
+    assert len(xyz) == 31 and _max_jump(xyz) < 0.5
+    # status: done, the whole timeline, ns from the timestep (2 fs)
+    st = _status(d)
+    assert st["state"] == "done" and st["step"] == 400 and st["ns_done"] == pytest.approx(400 * 2e-6)
+    assert st["ns_per_day"] > 0
+    # log.lammps holds the thermo rows of every segment
+    rows, _ = read_log(d / "log.lammps")
+    steps = sorted({int(r["Step"]) for r in rows})
+    assert steps[0] == 0 and steps[-1] == 400 and len(steps) == 41
+    assert not list((d / "segments").glob("*.traj.dcd"))  # joined, segment files removed
+    # a done run is not run again
+    assert run_one(d, RunOptions(resume=True)).state == "skipped"
+
+
+def test_sigkill_at_a_random_step_then_resume_keeps_every_frame_once(tmp_path):
+    d = make_run_dir(tmp_path / "run", eq_steps=100, prod_steps=3000, dump_every=20, restart_every=200,
+                     thermo_every=20, size=(6, 8, 4))
+    kill_at = random.Random(os.getpid()).randrange(300, 2600)
+    proc = subprocess.Popen(ELBENCH + ["run", "--run-dir", str(d)], cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    log = d / "segments" / "001.log.lammps"
+    deadline = time.time() + 120
+    step = -1
+    while time.time() < deadline and proc.poll() is None:
+        rows, _ = read_log(log) if log.exists() else ([], None)
+        step = int(rows[-1]["Step"]) if rows else -1
+        if step >= kill_at:
+            break
+        time.sleep(0.005)
+    assert proc.poll() is None, f"run ended before the kill at step {kill_at}: {proc.stdout.read().decode()}"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    time.sleep(0.3)  # LAMMPS dies with its parent (PDEATHSIG)
+    assert _status(d)["state"] == "running"  # what a crash leaves behind
+    assert lock.read_lock(d)["pid"] == proc.pid  # a stale lock
+    partial = index_dcd(d / "segments" / "001.traj.dcd").steps
+    assert partial and partial[-1] >= kill_at - 20
+
+    skipped = subprocess.run(ELBENCH + ["run", "--run-dir", str(d)], cwd=tmp_path, capture_output=True, text=True)
+    assert "use --resume" in skipped.stdout
+
+    resumed = subprocess.run(ELBENCH + ["run", "--run-dir", str(d), "--resume"], cwd=tmp_path,
+                             capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    segs = _launch(d)["segments"]
+    assert len(segs) == 2 and segs[1]["restart_from"] in ("restart.a", "restart.b")
+    assert segs[1]["start_step"] % 200 == 0 and segs[1]["start_step"] <= step
+    steps = index_dcd(d / "traj.dcd").steps
+    assert steps == list(range(100, 3101, 20)), f"killed at step {step}"
+    xyz = _frames(d)
+    assert len(xyz) == len(steps) and _max_jump(xyz) < 0.5
+    assert _status(d)["state"] == "done" and not (d / "run.lock").exists()
+
+
+def test_corrupt_newest_restart_falls_back_to_the_other(tmp_path):
+    d = make_run_dir(tmp_path / "run", eq_steps=0, prod_steps=300, dump_every=10, restart_every=50)
+    first = run_one(d, RunOptions(segment_steps=200, max_segments=1, poll_s=0.05))
+    assert first.state == "pending" and _status(d)["step"] == 200
+    a, b = d / "restart.a", d / "restart.b"
+    newest = max((a, b), key=lambda p: p.stat().st_mtime_ns)
+    newest.write_bytes(newest.read_bytes()[: newest.stat().st_size // 2])  # cut short, as by a crash
+    out = run_one(d, RunOptions(segment_steps=200, resume=True, poll_s=0.05))
+    assert out.state == "done", out.message
+    launch = _launch(d)
+    probe = {p["file"]: p for p in launch["restart_probe"]}
+    assert probe[newest.name]["step"] is None and "incomplete" in probe[newest.name]["problem"]
+    assert launch["segments"][1]["start_step"] == 150  # the older restart
+    assert index_dcd(d / "traj.dcd").steps == list(range(0, 301, 10))
+
+
+def test_blowup_marks_failed_with_reason_and_keeps_good_frames(tmp_path):
+    d = make_run_dir(tmp_path / "run", eq_steps=0, prod_steps=300, dump_every=5, thermo_every=5,
+                     timestep_fs=70.0)  # an absurd timestep for Au
+    res = CliRunner().invoke(app, ["run", "--run-dir", str(d)])
+    assert res.exit_code == 1
+    st = _status(d)
+    assert st["state"] == "failed"
+    assert "Lost atoms" in st["reason"] or "above the bound" in st["reason"] or "closer than" in st["reason"]
+    assert 0 < st["failed_step"] < 300
+    steps = index_dcd(d / "traj.dcd").steps
+    assert steps and steps == list(range(0, steps[-1] + 1, 5)) and steps[-1] < st["failed_step"]
+    assert st["last_good_frame_step"] == steps[-1]
+    xyz = _frames(d)  # stays readable by MDAnalysis
+    assert len(xyz) == len(steps) and np.isfinite(xyz).all()
+    assert "failed" in res.stdout
+
+
+def test_temperature_bound_stops_the_run(tmp_path):
+    d = make_run_dir(tmp_path / "run", eq_steps=0, prod_steps=300, dump_every=10, thermo_every=10,
+                     temperature_K=3000.0)
+    res = CliRunner().invoke(app, ["run", "--run-dir", str(d), "--max-temperature-K", "2000"])
+    assert res.exit_code == 1
+    st = _status(d)
+    assert st["state"] == "failed" and "above the bound 2000 K" in st["reason"] and st["failed_step"] == 0
+
+
+def test_lammps_error_gives_nonzero_exit_and_the_error_line(tmp_path):
+    d = make_run_dir(tmp_path / "run", eq_steps=0, prod_steps=100)
+    deck = (d / "in.lammps").read_text().replace("pair_coeff 1*4 2*4 zero", "pair_coeff 1*4 2*4 zerro")
+    (d / "in.lammps").write_text(deck)
+    meta = json.loads((d / "run.json").read_text())
+    from elbench.io import sha256_file
+
+    meta["inputs"]["deck"]["sha256"] = sha256_file(d / "in.lammps")
+    (d / "run.json").write_text(json.dumps(meta))
+    res = CliRunner().invoke(app, ["run", "--run-dir", str(d)])
+    assert res.exit_code == 1
+    st = _status(d)
+    assert st["state"] == "failed" and "ERROR" in st["reason"] and "zerro" in st["reason"]
+
+
+def test_hand_edited_run_dir_is_refused(tmp_path):
+    d = make_run_dir(tmp_path / "run", eq_steps=0, prod_steps=100)
+    (d / "in.lammps").write_text((d / "in.lammps").read_text().replace("thermo 10", "thermo 20"))
+    res = CliRunner().invoke(app, ["run", "--run-dir", str(d)])
+    assert res.exit_code == 2
+    assert "in.lammps (edited)" in res.output and "run.json" in res.output
+    assert not (d / "status.json").exists() and not (d / "segments").exists()
+
+
+def test_resume_refuses_to_mix_segments_from_other_inputs(tmp_path):
+    d = make_run_dir(tmp_path / "run", eq_steps=0, prod_steps=300, restart_every=50)
+    assert run_one(d, RunOptions(segment_steps=100, max_segments=1, poll_s=0.05)).state == "pending"
+    # re-rendered with another thermostat: run.json matches the new deck, the old segment does not
+    make_run_dir(d, eq_steps=0, prod_steps=300, restart_every=50, temperature_K=350.0)
+    res = CliRunner().invoke(app, ["run", "--run-dir", str(d), "--resume"])
+    assert res.exit_code == 2
+    assert "not mixing segments from different inputs" in res.output and "deck" in res.output
+
+
+def test_locks_block_live_owners_and_stale_ones_are_taken_over(tmp_path):
+    d = make_run_dir(tmp_path / "run", eq_steps=0, prod_steps=100)
+    sleeper = subprocess.Popen(["sleep", "30"])
+    try:
+        import platform
+
+        from elbench.launch.lock import _pid_start_time
+
+        info = {"host": platform.node(), "pid": sleeper.pid, "pid_start": _pid_start_time(sleeper.pid)}
+        (d / "run.lock").write_text(json.dumps(info))
+        out = run_one(d, RunOptions())
+        assert out.state == "locked" and str(sleeper.pid) in out.message
+        assert not (d / "status.json").exists()
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    out = run_one(d, RunOptions(poll_s=0.05))  # the owner is gone: stale lock taken over
+    assert out.state == "done"
+    # a reused pid with another start time is not the owner either
+    info["pid"], info["pid_start"] = os.getpid(), "1"
+    assert lock.lock_is_stale(info)[0]
+
+
+def test_two_runners_on_one_set_of_runs_never_run_a_run_twice(tmp_path):
+    dirs = [make_run_dir(tmp_path / f"r{i}", eq_steps=0, prod_steps=1500, dump_every=50, thermo_every=50,
+                         seed=i, size=(6, 8, 3)) for i in range(3)]
+    args = ELBENCH + ["run"] + [x for d in dirs for x in ("--run-dir", str(d))]
+    procs = [subprocess.Popen(args, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+             for _ in range(2)]
+    outs = [p.communicate(timeout=300)[0] for p in procs]
+    assert all(p.returncode == 0 for p in procs), outs
+    for d in dirs:
+        assert _status(d)["state"] == "done"
+        assert len(_launch(d)["segments"]) == 1  # started exactly once
+    combined = "\n".join(outs)
+    assert combined.count("done ") + combined.count("done\u00a0") >= 3
+
+
+def test_mpi_two_ranks_match_one_rank(tmp_path):
+    thermo = {}
+    for ranks in (1, 2):
+        d = make_run_dir(tmp_path / f"np{ranks}", eq_steps=0, prod_steps=200, dump_every=50, thermo_every=50,
+                         ranks=ranks, size=(4, 4, 3))
+        out = run_one(d, RunOptions(poll_s=0.05))
+        assert out.state == "done", out.message
+        argv = _launch(d)["segments"][0]["command"]
+        if ranks == 2:
+            assert Path(argv[0]).name == "mpirun" and argv[1:3] == ["-np", "2"]
+            assert "on 2 procs" in (d / "log.lammps").read_text()
+        rows, _ = read_log(d / "log.lammps")
+        thermo[ranks] = np.array([[r["Step"], r["PotEng"], r["Temp"]] for r in rows])
+    a, b = thermo[1], thermo[2]
+    assert a.shape == b.shape and (a[:, 0] == b[:, 0]).all()
+    assert np.allclose(a[:, 1], b[:, 1], rtol=0, atol=1e-3 * abs(a[0, 1]) / 100)
+    assert np.allclose(a[:, 2], b[:, 2], rtol=1e-3, atol=0.5)
+
+
+def test_bridge_refuses_more_than_one_rank(tmp_path):
+    d = make_run_dir(tmp_path / "run", ranks=2, engine="bridge")
+    res = CliRunner().invoke(app, ["run", "--run-dir", str(d)])
+    assert res.exit_code == 2
+    assert "bridge engine runs on one MPI rank" in res.output and "asks for 2" in res.output
+
+
+def test_text_dump_segments_join(tmp_path):
+    d = make_run_dir(tmp_path / "run", eq_steps=50, prod_steps=250, dump_every=25, restart_every=50,
+                     dump_format="custom")
+    assert run_one(d, RunOptions(segment_steps=100, poll_s=0.05)).state == "done"
+    assert index_text(d / "traj.lammpstrj").steps == list(range(50, 301, 25))
