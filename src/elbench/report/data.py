@@ -1,0 +1,284 @@
+"""Reading what the earlier steps wrote: profiles, summaries, run states, RMSE files.
+
+The report reads only files: ``results/<model>/q<n>/s<seed>/profiles.csv`` and
+``summary.json`` (``elbench analyze``), ``runs/<model>/q<n>/s<seed>/status.json``
+and ``run.json`` (``elbench run`` / ``render``), ``results/<model>/rmse.json``
+(``elbench rmse``; format in :data:`RMSE_FORMAT_DOC`), ``systems/q<n>/system.json``
+(``elbench build``) and the reference sets under ``analysis/reference/``.
+
+Seeds of one model and charge state are pooled into one :class:`StateResult`:
+profiles and scalars are averaged over seeds and their standard errors combined
+as independent replicas (σ = sqrt(Σσᵢ²)/N).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from elbench.errors import InputError
+
+#: Profile columns of the analysis contract (DESIGN.md); the cation column is ``n_<cation>_per_A3``.
+PROFILE_COLUMNS = ("z_A", "rho_water_g_cm3", "n_O_per_A3", "n_H_per_A3", "cos_theta", "rho_cos_theta_g_cm3")
+
+#: Canonical scalar names the report uses, and where ``summary.json`` may hold them
+#: (dotted paths into nested objects; the first found wins). Errors are looked up at the
+#: same path with ``_err`` appended, or as ``{"value": .., "err": ..}`` objects.
+SUMMARY_KEYS: dict[str, tuple[str, ...]] = {
+    "first_layer_cos_theta": (
+        "first_layer.cos_theta",
+        "first_layer_cos_theta",
+        "first_layer.mean_cos_theta",
+        "orientation.first_layer_cos_theta",
+    ),
+    "h_down_fraction": (
+        "first_layer.h_down_fraction",
+        "h_down_fraction",
+        "first_layer_h_down_fraction",
+        "orientation.h_down_fraction",
+    ),
+    "first_layer_max_A": ("first_layer.max_A", "first_layer_max_A", "first_layer.d_max_A", "first_layer.upper_A"),
+    "cation_contact_fraction": (
+        "cation.contact_fraction",
+        "ions.contact_fraction",
+        "cation_contact_fraction",
+        "ions.cation_contact_fraction",
+    ),
+    "cation_mean_distance_A": (
+        "cation.mean_distance_A",
+        "ions.mean_distance_A",
+        "cation_mean_distance_A",
+        "ions.cation_mean_distance_A",
+    ),
+    "n_frames": ("n_frames", "frames.n_frames", "frames.analysed", "n_frames_analysed"),
+}
+
+RMSE_FORMAT_DOC = """\
+results/<model>/rmse.json (written by `elbench rmse ... --out`, read by `elbench report`):
+{
+  "model": "dp-mixed",
+  "dataset": {"path": "...", "sha256": "..."},
+  "overall": {"energy_rmse_meV_atom": 1.23, "force_rmse_meV_A": 45.6, "n_frames": 40},
+  "per_charge_state": {"0": {"energy_rmse_meV_atom": ..., "force_rmse_meV_A": ..., "n_frames": 8}, ...},
+  "frames": [                                   # optional: per-frame energies for the parity plot
+    {"charge_state": 0, "n_atoms": 312, "energy_ref_eV": -1234.5, "energy_pred_eV": -1234.4}, ...],
+  "forces": {                                   # optional: force components for the parity plot (may be subsampled)
+    "charge_state": [0, 0, ...], "ref_eV_A": [...], "pred_eV_A": [...]}
+}
+"""
+
+
+@dataclass
+class Profile:
+    """Columns of one profiles.csv (or a seed average): values and their standard errors."""
+
+    z_A: np.ndarray
+    values: dict[str, np.ndarray]
+    errors: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def has(self, name: str) -> bool:
+        return name in self.values
+
+    def get(self, name: str) -> np.ndarray:
+        return self.values[name]
+
+    def err(self, name: str) -> np.ndarray:
+        """Standard error of a column (zeros when the file had no ``_err`` column)."""
+        return self.errors.get(name, np.zeros_like(self.values[name]))
+
+    @property
+    def dz_A(self) -> float:
+        return float(np.median(np.diff(self.z_A))) if len(self.z_A) > 1 else 0.0
+
+    def cation_column(self) -> str | None:
+        names = [n for n in self.values if n.startswith("n_") and n.endswith("_per_A3") and n not in ("n_O_per_A3", "n_H_per_A3")]
+        return names[0] if names else None
+
+
+@dataclass
+class StateResult:
+    """One model at one charge state, pooled over its analysed seeds."""
+
+    model: str
+    charge_state: int
+    seeds: list[int]
+    profile: Profile
+    scalars: dict[str, float]
+    scalar_errors: dict[str, float]
+    summaries: list[dict]
+
+    def scalar(self, name: str) -> tuple[float, float]:
+        return self.scalars.get(name, math.nan), self.scalar_errors.get(name, math.nan)
+
+
+def read_profiles(path: str | Path) -> Profile:
+    """Read a profiles.csv (comment lines starting with '#' are skipped)."""
+    path = Path(path)
+    try:
+        with open(path, newline="") as handle:
+            rows = [r for r in csv.reader(line for line in handle if not line.startswith("#")) if r]
+    except OSError as err:
+        raise InputError(f"cannot read profiles: {err.strerror}", file=path) from None
+    if len(rows) < 2:
+        raise InputError("profiles file has no data rows", file=path)
+    header = [h.strip() for h in rows[0]]
+    if "z_A" not in header:
+        raise InputError("profiles file has no z_A column", file=path, key="z_A")
+    try:
+        data = np.array([[float(x) for x in r] for r in rows[1:]], dtype=float)
+    except ValueError as err:
+        raise InputError(f"non-numeric value in profiles: {err}", file=path) from None
+    if data.shape[1] != len(header):
+        raise InputError("rows and header have different numbers of columns", file=path)
+    cols = {name: data[:, i] for i, name in enumerate(header)}
+    values = {n: v for n, v in cols.items() if not n.endswith("_err") and n != "z_A"}
+    errors = {n[: -len("_err")]: v for n, v in cols.items() if n.endswith("_err")}
+    return Profile(z_A=cols["z_A"], values=values, errors=errors)
+
+
+def _lookup(data: dict, dotted: str):
+    node = data
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def summary_scalar(summary: dict, name: str) -> tuple[float, float]:
+    """(value, error) of a canonical scalar in an analysis summary; NaN where absent."""
+    for path in SUMMARY_KEYS.get(name, (name,)):
+        value = _lookup(summary, path)
+        if value is None:
+            continue
+        if isinstance(value, dict):
+            v = value.get("value", value.get("mean"))
+            e = value.get("err", value.get("error", value.get("stderr")))
+        else:
+            v, e = value, _lookup(summary, path + "_err")
+        try:
+            return float(v), (float(e) if e is not None else math.nan)
+        except (TypeError, ValueError):
+            continue
+    return math.nan, math.nan
+
+
+def pool_profiles(profiles: list[Profile]) -> Profile:
+    """Average seeds' profiles on the first one's grid; errors combined as independent replicas."""
+    if len(profiles) == 1:
+        return profiles[0]
+    base = profiles[0]
+    names = [n for n in base.values if all(p.has(n) for p in profiles)]
+    values, errors = {}, {}
+    for name in names:
+        vals = np.array([np.interp(base.z_A, p.z_A, p.get(name)) for p in profiles])
+        errs = np.array([np.interp(base.z_A, p.z_A, p.err(name)) for p in profiles])
+        values[name] = vals.mean(axis=0)
+        errors[name] = np.sqrt((errs**2).sum(axis=0)) / len(profiles)
+    return Profile(z_A=base.z_A.copy(), values=values, errors=errors)
+
+
+def pool_scalars(pairs: list[tuple[float, float]]) -> tuple[float, float]:
+    """Mean of seeds' values, error sqrt(Σσ²)/N; when errors are missing, the spread's standard error."""
+    vals = np.array([p[0] for p in pairs if math.isfinite(p[0])])
+    errs = np.array([p[1] for p in pairs if math.isfinite(p[0])])
+    if len(vals) == 0:
+        return math.nan, math.nan
+    if np.all(np.isfinite(errs)):
+        return float(vals.mean()), float(np.sqrt((errs**2).sum()) / len(vals))
+    if len(vals) > 1:
+        return float(vals.mean()), float(vals.std(ddof=1) / math.sqrt(len(vals)))
+    return float(vals[0]), math.nan
+
+
+def load_state_result(model: str, n: int, seed_dirs: list[tuple[int, Path]]) -> StateResult | None:
+    """Pool the analysed seeds of one model and charge state (None when none was analysed)."""
+    found = [(s, d) for s, d in seed_dirs if (d / "profiles.csv").is_file()]
+    if not found:
+        return None
+    profiles = [read_profiles(d / "profiles.csv") for _, d in found]
+    summaries = []
+    for _, d in found:
+        path = d / "summary.json"
+        try:
+            summaries.append(json.loads(path.read_text()) if path.is_file() else {})
+        except (OSError, json.JSONDecodeError) as err:
+            raise InputError(f"cannot read summary: {err}", file=path) from None
+    scalars, scalar_errors = {}, {}
+    for name in SUMMARY_KEYS:
+        scalars[name], scalar_errors[name] = pool_scalars([summary_scalar(s, name) for s in summaries])
+    if len(found) > 1 and math.isfinite(scalars["n_frames"]):
+        scalars["n_frames"] = float(sum(summary_scalar(s, "n_frames")[0] for s in summaries))
+    return StateResult(model, n, [s for s, _ in found], pool_profiles(profiles), scalars, scalar_errors, summaries)
+
+
+def load_rmse(path: str | Path) -> dict | None:
+    """An rmse.json (see :data:`RMSE_FORMAT_DOC`), or None when there is none."""
+    path = Path(path)
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as err:
+        raise InputError(f"cannot read RMSE file: {err}", file=path) from None
+    if not isinstance(data, dict) or not ("overall" in data or "per_charge_state" in data):
+        raise InputError("RMSE file has neither 'overall' nor 'per_charge_state'", file=path, key="per_charge_state")
+    return data
+
+
+@dataclass
+class RunState:
+    """How far one run got (from status.json and run.json)."""
+
+    model: str
+    charge_state: int
+    seed: int
+    state: str
+    reason: str
+    step: int | None
+    total_steps: int | None
+
+    @property
+    def fraction_done(self) -> float:
+        if self.state == "done":
+            return 1.0
+        if self.step is None or not self.total_steps:
+            return 0.0
+        return max(0.0, min(1.0, self.step / self.total_steps))
+
+
+def read_run_state(model: str, n: int, seed: int, run_dir: Path) -> RunState:
+    status = _read_json_or_empty(run_dir / "status.json")
+    run = _read_json_or_empty(run_dir / "run.json")
+    steps = run.get("steps") or {}
+    total = None
+    if isinstance(steps, dict) and steps:
+        try:
+            total = int(sum(int(v) for v in steps.values() if v is not None))
+        except (TypeError, ValueError):
+            total = None
+    if not status:
+        state = "not rendered" if not run else "pending"
+    else:
+        state = str(status.get("state", "unknown"))
+    step = status.get("step")
+    try:
+        step = int(step) if step is not None else None
+    except (TypeError, ValueError):
+        step = None
+    return RunState(model, n, seed, state, str(status.get("reason") or ""), step, total)
+
+
+def _read_json_or_empty(path: Path) -> dict:
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return {}
+    return data if isinstance(data, dict) else {}

@@ -1,0 +1,374 @@
+"""Comparison metrics: each model × charge state against the reference, with errors and flags.
+
+Definitions (the README of ``analysis/`` repeats them for readers of a report):
+
+* **L1 distance** of the water density, ∫|ρ_model(d) − ρ_ref(d)| dd over the interfacial
+  window (default 0 ≤ d ≤ 8 Å) on the reference's grid, in g cm⁻³ Å. Even two runs of the
+  same model differ by noise, so the L1 of pure noise, ``floor`` = Σ sqrt(2/π)·σᵢ·dz with
+  σᵢ² = σ_model² + σ_ref² per bin, is reported with it; the flag is raised when
+  L1 − floor > n_sigma · σ_L1 with σ_L1² = Σ (1 − 2/π) σᵢ² dz².
+* **First O peak**: the first local maximum of ρ_water(d) (from the surface) that reaches half
+  the global maximum, refined by a parabola through the three bins around it. Its error comes
+  from re-locating the peak in 200 profiles perturbed by their per-bin standard errors.
+* **First-layer ⟨cos θ⟩, H-down fraction, cation contact fraction and mean distance** come from
+  ``summary.json`` (block errors of ``elbench analyze``); where a summary lacks them they are
+  computed from the profiles (first layer: up to the first minimum of ρ_water after the peak).
+* A **difference is flagged** when |model − ref| > n_sigma · sqrt(σ_model² + σ_ref²)
+  (default n_sigma = 2); no flag (None) where an error is unknown.
+* **Consistency across charge states**: per observable, the weighted least-squares slope
+  d(observable)/dσ of the model and of the reference, the Pearson correlation of the model's
+  values with the reference's over the common charge states, whether the slopes have the same
+  sign, and a flag when the slopes differ beyond n_sigma combined errors.
+* **Receptive field**: the fraction of the cation density that lies farther from the surface
+  plane than the model's receptive field (cutoff × message-passing layers): surface atoms
+  cannot "see" those ions, so a short-range model cannot know the surface charge from them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from elbench.report.data import Profile, StateResult
+
+DEFAULT_N_SIGMA = 2.0
+DEFAULT_WINDOW_A = (0.0, 8.0)
+#: A model × charge state is flagged when more than this fraction of the cation density lies beyond its receptive field.
+RF_FLAG_FRACTION = 0.1
+_MC_DRAWS = 200
+
+#: Scalar observables compared per charge state: name → (label, unit).
+OBSERVABLES: dict[str, tuple[str, str]] = {
+    "o_peak_position_A": ("first O peak position", "Å"),
+    "o_peak_height_g_cm3": ("first O peak height", "g/cm³"),
+    "first_layer_cos_theta": ("first-layer ⟨cos θ⟩", ""),
+    "h_down_fraction": ("first-layer H-down fraction", ""),
+    "cation_contact_fraction": ("cation contact fraction", ""),
+    "cation_mean_distance_A": ("cation mean distance", "Å"),
+}
+
+#: Observables whose trend with σ is compared to the reference's.
+TREND_OBSERVABLES = ("first_layer_cos_theta", "h_down_fraction", "cation_contact_fraction", "o_peak_height_g_cm3")
+
+
+@dataclass
+class Comparison:
+    """One observable of one model at one charge state against the reference."""
+
+    value: float
+    err: float
+    ref: float
+    ref_err: float
+
+    @property
+    def diff(self) -> float:
+        return self.value - self.ref
+
+    @property
+    def diff_err(self) -> float:
+        return math.hypot(self.err, self.ref_err)
+
+    def flag(self, n_sigma: float = DEFAULT_N_SIGMA) -> bool | None:
+        """True when the difference exceeds n_sigma combined errors; None when unknown."""
+        if not (math.isfinite(self.diff) and math.isfinite(self.diff_err)):
+            return None
+        return abs(self.diff) > n_sigma * self.diff_err
+
+
+@dataclass
+class L1Distance:
+    value: float
+    err: float
+    floor: float
+    window_A: tuple[float, float]
+
+    def flag(self, n_sigma: float = DEFAULT_N_SIGMA) -> bool | None:
+        if not math.isfinite(self.value):
+            return None
+        return (self.value - self.floor) > n_sigma * self.err
+
+
+@dataclass
+class StateComparison:
+    """Every metric of one model at one charge state."""
+
+    model: str
+    charge_state: int
+    sigma_uC_cm2: float
+    l1: L1Distance
+    observables: dict[str, Comparison]
+    cation_beyond_rf_fraction: float = math.nan
+    receptive_field_A: float = math.nan
+    n_frames: float = math.nan
+
+    @property
+    def rf_flag(self) -> bool | None:
+        if not math.isfinite(self.cation_beyond_rf_fraction):
+            return None
+        return self.cation_beyond_rf_fraction > RF_FLAG_FRACTION
+
+
+@dataclass
+class Trend:
+    """Slope of an observable vs σ for a model and for the reference, and how they agree."""
+
+    observable: str
+    slope: float
+    slope_err: float
+    ref_slope: float
+    ref_slope_err: float
+    correlation: float
+    n_states: int
+
+    @property
+    def same_sign(self) -> bool | None:
+        """Whether the model's slope has the reference's sign; None when the reference shows no significant trend."""
+        if not (math.isfinite(self.slope) and math.isfinite(self.ref_slope)):
+            return None
+        if math.isfinite(self.ref_slope_err) and abs(self.ref_slope) <= DEFAULT_N_SIGMA * self.ref_slope_err:
+            return None
+        return bool(np.sign(self.slope) == np.sign(self.ref_slope))
+
+    def flag(self, n_sigma: float = DEFAULT_N_SIGMA) -> bool | None:
+        """True when the slopes differ beyond n_sigma combined errors (or have opposite signs significantly)."""
+        err = math.hypot(self.slope_err, self.ref_slope_err)
+        if not (math.isfinite(self.slope) and math.isfinite(self.ref_slope) and math.isfinite(err)):
+            return None
+        return abs(self.slope - self.ref_slope) > n_sigma * err
+
+
+@dataclass
+class ModelConsistency:
+    model: str
+    trends: dict[str, Trend] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------- profiles
+
+
+def on_grid(profile: Profile, name: str, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A column and its error interpolated onto z (NaN outside the profile's range)."""
+    lo, hi = profile.z_A[0], profile.z_A[-1]
+    val = np.interp(z, profile.z_A, profile.get(name), left=np.nan, right=np.nan)
+    err = np.interp(z, profile.z_A, profile.err(name), left=np.nan, right=np.nan)
+    outside = (z < lo - 1e-9) | (z > hi + 1e-9)
+    val[outside] = np.nan
+    err[outside] = np.nan
+    return val, err
+
+
+def l1_distance(
+    model: Profile, ref: Profile, column: str = "rho_water_g_cm3", window_A: tuple[float, float] = DEFAULT_WINDOW_A
+) -> L1Distance:
+    """L1 distance of a profile column against the reference's, with its noise floor and error."""
+    z = ref.z_A
+    inside = (z >= window_A[0]) & (z <= window_A[1])
+    m, me = on_grid(model, column, z[inside])
+    r, re = ref.get(column)[inside], ref.err(column)[inside]
+    ok = np.isfinite(m) & np.isfinite(r)
+    if not ok.any():
+        return L1Distance(math.nan, math.nan, math.nan, window_A)
+    dz = ref.dz_A
+    sig = np.sqrt(me[ok] ** 2 + re[ok] ** 2)
+    value = float(np.abs(m[ok] - r[ok]).sum() * dz)
+    floor = float(math.sqrt(2.0 / math.pi) * sig.sum() * dz)
+    err = float(math.sqrt((1.0 - 2.0 / math.pi) * (sig**2).sum()) * dz)
+    return L1Distance(value, err, floor, window_A)
+
+
+def _first_peak_index(rho: np.ndarray) -> int | None:
+    if not np.any(np.isfinite(rho)) or np.nanmax(rho) <= 0:
+        return None
+    threshold = 0.5 * np.nanmax(rho)
+    for i in range(1, len(rho) - 1):
+        if rho[i] >= threshold and rho[i] >= rho[i - 1] and rho[i] >= rho[i + 1]:
+            return i
+    return int(np.nanargmax(rho))
+
+
+def _parabola_peak(z: np.ndarray, y: np.ndarray, i: int) -> tuple[float, float]:
+    if i <= 0 or i >= len(y) - 1:
+        return float(z[i]), float(y[i])
+    y0, y1, y2 = y[i - 1], y[i], y[i + 1]
+    denom = y0 - 2.0 * y1 + y2
+    if denom >= 0:  # not a strict maximum: take the bin
+        return float(z[i]), float(y1)
+    h = z[i + 1] - z[i]
+    offset = 0.5 * (y0 - y2) / denom
+    offset = max(-1.0, min(1.0, offset))
+    return float(z[i] + offset * h), float(y1 - 0.25 * (y0 - y2) * offset)
+
+
+def first_peak(z: np.ndarray, rho: np.ndarray, rho_err: np.ndarray | None = None) -> tuple[float, float, float, float]:
+    """(position, position error, height, height error) of the first peak of a density profile."""
+    i = _first_peak_index(rho)
+    if i is None:
+        return math.nan, math.nan, math.nan, math.nan
+    pos, height = _parabola_peak(z, rho, i)
+    if rho_err is None or not np.any(rho_err > 0):
+        return pos, 0.0, height, 0.0
+    rng = np.random.default_rng(0)
+    draws = rho + rng.standard_normal((_MC_DRAWS, len(rho))) * rho_err
+    found = []
+    for y in draws:
+        # Stay on the same peak: search near the unperturbed one only.
+        lo, hi = max(1, i - 5), min(len(y) - 2, i + 5)
+        j = lo + int(np.argmax(y[lo : hi + 1]))
+        found.append(_parabola_peak(z, y, j))
+    arr = np.array(found)
+    return pos, float(arr[:, 0].std(ddof=1)), height, float(arr[:, 1].std(ddof=1))
+
+
+def first_minimum_after_peak(z: np.ndarray, rho: np.ndarray, span_A: float = 3.5) -> float:
+    """Upper edge of the first layer: the lowest density within span_A after the first peak."""
+    i = _first_peak_index(rho)
+    if i is None:
+        return math.nan
+    stop = np.searchsorted(z, z[i] + span_A)
+    seg = rho[i : max(stop, i + 2)]
+    return float(z[i + int(np.argmin(seg))])
+
+
+def first_layer_cos_theta_from_profile(profile: Profile, d_max_A: float) -> tuple[float, float]:
+    """Density-weighted ⟨cos θ⟩ of the bins below d_max_A (pooled like the analysis does)."""
+    if not (profile.has("rho_cos_theta_g_cm3") and profile.has("rho_water_g_cm3")) or not math.isfinite(d_max_A):
+        return math.nan, math.nan
+    sel = profile.z_A <= d_max_A
+    rho = profile.get("rho_water_g_cm3")[sel].sum()
+    if rho <= 0:
+        return math.nan, math.nan
+    rc = profile.get("rho_cos_theta_g_cm3")[sel]
+    err = math.sqrt((profile.err("rho_cos_theta_g_cm3")[sel] ** 2).sum()) / rho
+    return float(rc.sum() / rho), float(err)
+
+
+def cation_scalars_from_profile(profile: Profile, contact_max_A: float) -> dict[str, tuple[float, float]]:
+    """Cation mean distance and fraction within contact_max_A, from the cation density profile."""
+    col = profile.cation_column()
+    if col is None:
+        return {}
+    n = profile.get(col)
+    total = n.sum()
+    if total <= 0:
+        return {}
+    mean = float((profile.z_A * n).sum() / total)
+    contact = float(n[profile.z_A <= contact_max_A].sum() / total) if math.isfinite(contact_max_A) else math.nan
+    return {"cation_mean_distance_A": (mean, math.nan), "cation_contact_fraction": (contact, math.nan)}
+
+
+def cation_fraction_beyond(profile: Profile, distance_A: float) -> float:
+    """Fraction of the cation density farther than distance_A from the surface plane."""
+    col = profile.cation_column()
+    if col is None or not math.isfinite(distance_A):
+        return math.nan
+    n = profile.get(col)
+    total = n.sum()
+    if total <= 0:
+        return math.nan
+    return float(n[profile.z_A > distance_A].sum() / total)
+
+
+# --------------------------------------------------------------------------- per state
+
+
+def observables_of(result: StateResult) -> dict[str, tuple[float, float]]:
+    """Every compared scalar of one model × charge state, as (value, error)."""
+    p = result.profile
+    out: dict[str, tuple[float, float]] = {}
+    if p.has("rho_water_g_cm3"):
+        pos, pos_err, h, h_err = first_peak(p.z_A, p.get("rho_water_g_cm3"), p.err("rho_water_g_cm3"))
+        out["o_peak_position_A"] = (pos, pos_err)
+        out["o_peak_height_g_cm3"] = (h, h_err)
+        layer_max = result.scalars.get("first_layer_max_A", math.nan)
+        if not math.isfinite(layer_max):
+            layer_max = first_minimum_after_peak(p.z_A, p.get("rho_water_g_cm3"))
+    else:
+        layer_max = math.nan
+    fallback = {"first_layer_cos_theta": first_layer_cos_theta_from_profile(p, layer_max)}
+    fallback.update(cation_scalars_from_profile(p, layer_max))
+    for name in ("first_layer_cos_theta", "h_down_fraction", "cation_contact_fraction", "cation_mean_distance_A"):
+        value = result.scalar(name)
+        if not math.isfinite(value[0]):
+            value = fallback.get(name, (math.nan, math.nan))
+        out[name] = value
+    return out
+
+
+def compare_state(
+    model: StateResult,
+    ref: StateResult,
+    *,
+    sigma_uC_cm2: float = math.nan,
+    receptive_field_A: float = math.nan,
+    window_A: tuple[float, float] = DEFAULT_WINDOW_A,
+) -> StateComparison:
+    """All metrics of one model at one charge state against the reference at the same state."""
+    mo, ro = observables_of(model), observables_of(ref)
+    comps = {name: Comparison(*mo.get(name, (math.nan, math.nan)), *ro.get(name, (math.nan, math.nan))) for name in OBSERVABLES}
+    l1 = (
+        l1_distance(model.profile, ref.profile, window_A=window_A)
+        if model.profile.has("rho_water_g_cm3") and ref.profile.has("rho_water_g_cm3")
+        else L1Distance(math.nan, math.nan, math.nan, window_A)
+    )
+    return StateComparison(
+        model=model.model,
+        charge_state=model.charge_state,
+        sigma_uC_cm2=sigma_uC_cm2,
+        l1=l1,
+        observables=comps,
+        cation_beyond_rf_fraction=cation_fraction_beyond(model.profile, receptive_field_A),
+        receptive_field_A=receptive_field_A,
+        n_frames=model.scalars.get("n_frames", math.nan),
+    )
+
+
+# --------------------------------------------------------------------------- trends
+
+
+def weighted_slope(x: np.ndarray, y: np.ndarray, err: np.ndarray) -> tuple[float, float]:
+    """Least-squares slope of y(x) and its standard error (weights 1/σ² when all errors are known and positive)."""
+    x, y, err = np.asarray(x, float), np.asarray(y, float), np.asarray(err, float)
+    ok = np.isfinite(x) & np.isfinite(y)
+    x, y, err = x[ok], y[ok], err[ok]
+    if len(x) < 2 or np.ptp(x) == 0:
+        return math.nan, math.nan
+    if np.all(np.isfinite(err)) and np.all(err > 0):
+        w = 1.0 / err**2
+        xm = (w * x).sum() / w.sum()
+        sxx = (w * (x - xm) ** 2).sum()
+        slope = float((w * (x - xm) * (y - (w * y).sum() / w.sum())).sum() / sxx)
+        return slope, float(math.sqrt(1.0 / sxx))
+    slope, intercept = np.polyfit(x, y, 1)
+    if len(x) < 3:
+        return float(slope), math.nan
+    resid = y - (slope * x + intercept)
+    s2 = (resid**2).sum() / (len(x) - 2)
+    return float(slope), float(math.sqrt(s2 / ((x - x.mean()) ** 2).sum()))
+
+
+def trend(observable: str, sigma: list[float], model: list[tuple[float, float]], ref: list[tuple[float, float]]) -> Trend:
+    """Compare how an observable changes with σ for a model and the reference (same charge states)."""
+    x = np.array(sigma, float)
+    my, me = np.array([v for v, _ in model]), np.array([e for _, e in model])
+    ry, re = np.array([v for v, _ in ref]), np.array([e for _, e in ref])
+    slope, slope_err = weighted_slope(x, my, me)
+    ref_slope, ref_slope_err = weighted_slope(x, ry, re)
+    ok = np.isfinite(my) & np.isfinite(ry)
+    corr = math.nan
+    if ok.sum() >= 3 and np.std(my[ok]) > 0 and np.std(ry[ok]) > 0:
+        corr = float(np.corrcoef(my[ok], ry[ok])[0, 1])
+    return Trend(observable, slope, slope_err, ref_slope, ref_slope_err, corr, int(ok.sum()))
+
+
+def consistency(model: str, comparisons: list[StateComparison]) -> ModelConsistency:
+    """Trends vs σ of every trend observable for one model (its comparisons over charge states)."""
+    rows = sorted(comparisons, key=lambda c: c.charge_state)
+    sigma = [c.sigma_uC_cm2 if math.isfinite(c.sigma_uC_cm2) else -float(c.charge_state) for c in rows]
+    out = ModelConsistency(model)
+    for name in TREND_OBSERVABLES:
+        m = [(c.observables[name].value, c.observables[name].err) for c in rows]
+        r = [(c.observables[name].ref, c.observables[name].ref_err) for c in rows]
+        out.trends[name] = trend(name, sigma, m, r)
+    return out
