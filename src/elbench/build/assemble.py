@@ -20,10 +20,11 @@ import json
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.constants import Avogadro
 
 from elbench.build.ions import MIN_ION_ANY_A, MIN_ION_ION_A, CationSites, ion_zone, place_cations
 from elbench.build.slab import Slab, build_slab
-from elbench.build.water import WaterRegion, density_g_cm3, n_waters_for_density, pack_water
+from elbench.build.water import WaterRegion, density_g_cm3, n_waters_for_density, pack_water, water_mass_amu
 from elbench.config import SystemConfig
 from elbench.elements import mass_amu, system_type_map
 from elbench.errors import InputError
@@ -114,9 +115,8 @@ class Interface:
 
     @property
     def solution_density_g_cm3(self) -> float:
-        mass = self.n_water * (mass_amu("O") + 2 * mass_amu("H")) + self.n_cations * mass_amu(self.config.cation)
-        from scipy.constants import Avogadro
-
+        """Water and cation mass over the water region's volume."""
+        mass = self.n_water * water_mass_amu() + self.n_cations * mass_amu(self.config.cation)
         return mass / Avogadro / (self.region.volume_A3 * A3_TO_CM3)
 
 
