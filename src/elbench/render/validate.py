@@ -19,6 +19,8 @@ import math
 import re
 from pathlib import Path
 
+import jinja2
+
 from elbench.errors import InputError
 
 #: A bare LAMMPS word: no whitespace, quotes, ``$ & # ; | < > ` \\ ! * ?``.
@@ -96,6 +98,8 @@ def finalize(value: object) -> object:
     """Jinja ``finalize`` hook: refuse anything that was not validated."""
     if isinstance(value, Checked):
         return value
+    if isinstance(value, jinja2.Undefined):
+        str(value)  # StrictUndefined raises UndefinedError naming the missing variable
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return number(value)
     if isinstance(value, str):
