@@ -57,6 +57,23 @@ EMITTABLE_PAIR_STYLES: tuple[str, ...] = (
 )
 
 
+#: LAMMPS build switches (cmake/ presets) each emittable style needs; "plugin:" = built outside LAMMPS.
+STYLE_BUILD_NEEDS: dict[str, tuple[str, ...]] = {
+    "deepmd": ("PKG_PLUGIN", "plugin:deepmd"),
+    "pace": ("PKG_ML-PACE",),
+    "pace/extrapolation": ("PKG_ML-PACE",),
+    "grace": ("PKG_ML-PACE",),
+    "grace/fs": ("PKG_ML-PACE",),
+    "grace/1l/kk": ("PKG_ML-PACE", "PKG_KOKKOS"),
+    "mliap": ("PKG_ML-IAP", "MLIAP_ENABLE_PYTHON", "PKG_PYTHON"),
+    "mace": ("PKG_ML-MACE",),
+    "hybrid/overlay": (),
+    "eam": ("PKG_MANYBODY",),
+    "lj/cut/coul/long": ("PKG_KSPACE", "PKG_MOLECULE"),
+    "zero": (),
+}
+
+
 @dataclass(frozen=True)
 class StyleChoice:
     """The pair style of one model and its deck template."""
