@@ -15,6 +15,9 @@ from elbench.launch.campaign import campaign_run_dirs, options_for, run_many
 from elbench.launch.checks import BlowupLimits
 from elbench.launch.runner import Outcome
 
+#: exit code of `elbench run` when a run was interrupted and can be resumed (job scripts requeue on it)
+INTERRUPTED_EXIT = 3
+
 
 def _limits(base: BlowupLimits, max_temperature_K, min_distance_A, max_broken_water_fraction) -> BlowupLimits:
     return BlowupLimits(
@@ -42,7 +45,11 @@ def register(app: typer.Typer) -> None:
         max_broken_water_fraction: Annotated[float | None, typer.Option("--max-broken-water-fraction", help="blow-up bound: fraction of O without two H within 1.35 A")] = BlowupLimits.max_broken_water_fraction,
         keep_segments: Annotated[bool, typer.Option("--keep-segments", help="keep per-segment trajectory files after joining them")] = False,
     ) -> None:
-        """Run pending runs with LAMMPS (segments, restarts, blow-up checks); status in each run's status.json."""
+        """Run pending runs with LAMMPS (segments, restarts, blow-up checks); status in each run's status.json.
+
+        Exit code 0: every run done (or skipped); 1: a run failed; 3: a run was interrupted
+        (signal, --max-segments) and continues with --resume.
+        """
         camp = None
         if run_dir:
             dirs = [Path(d).resolve() for d in run_dir]
@@ -60,6 +67,8 @@ def register(app: typer.Typer) -> None:
         _report(outcomes)
         if any(o.state == "failed" for o in outcomes):
             raise typer.Exit(1)
+        if any(o.state == "pending" for o in outcomes):
+            raise typer.Exit(INTERRUPTED_EXIT)
 
 
 def _run_with_progress(dirs: list[Path], opts, jobs: int) -> list[Outcome]:

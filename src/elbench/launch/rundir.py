@@ -83,6 +83,10 @@ class RunDir:
         return int(steps.get("equilibration", 0))
 
     def data_file(self) -> Path | None:
+        """The atomic topology (ids and types) the dumped frames follow."""
+        for key in ("topology_file", "data_file"):
+            if isinstance(self.meta.get(key), str) and (self.path / self.meta[key]).is_file():
+                return self.path / self.meta[key]
         for label, rel in self.input_paths().items():
             if "data" in label or rel.endswith(".data"):
                 return self.path / rel

@@ -287,13 +287,18 @@ class SegmentRunner:
         record.update(ended_utc=utc_now(), exit_code=rc, last_step=last_step,
                       ns_per_day=log_state.ns_per_day or nsd, lammps_version=log_state.lammps_version)
         self._save_launch()
+        log_text = _read(self.dir / segment_path(index, "log.lammps"))
+        err_line = find_error_line(log_text, _read(screen)) if rc != 0 else None
+        if failure is None and rc != 0 and err_line is None and (rc < 0 or rc in (137, 143)):
+            stopped = True  # killed from outside (scancel, time limit, OOM killer): resumable
+        stopped = stopped or (failure is None and self.opts.stop.is_set())
         if failure is None and stopped:
             state.write_status(self.dir, state="pending", step=last_step,
                                reason=f"interrupted at step {last_step}; continue with `elbench run --resume`")
             return Outcome(self.run.key, "pending", f"interrupted at step {last_step}")
         if failure is None and rc != 0:
-            err = find_error_line(_read(self.dir / segment_path(index, "log.lammps")), _read(screen))
-            failure = Failure(f"LAMMPS exited with code {rc}: {err or _tail(screen)}", last_step + 1)
+            failure = Failure(f"LAMMPS exited with code {rc} after step {last_step}: {err_line or _tail(screen)}",
+                              last_step + 1)
         if failure is not None:
             return self._finish_failed(failure, last_step)
         return self._restart_at(end)

@@ -1,0 +1,59 @@
+"""``elbench submit``: SLURM job arrays for the campaign's unfinished runs."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from elbench.cli.common import DEFAULT_CAMPAIGN, CampaignOption, cli_errors, console
+from elbench.config import load_campaign
+from elbench.launch.campaign import campaign_run_dirs
+from elbench.launch.slurm import plan_arrays, record_submission, runs_to_submit, submit_array, write_arrays
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("submit")
+    @cli_errors
+    def submit(
+        campaign: CampaignOption = DEFAULT_CAMPAIGN,
+        dry_run: Annotated[bool, typer.Option("--dry-run", help="print the job scripts; write and submit nothing")] = False,
+        per_model: Annotated[bool, typer.Option("--per-model", help="one job array per model instead of one per campaign")] = False,
+        only: Annotated[list[str] | None, typer.Option("--only", help="submit only this model (repeatable)")] = None,
+        scratch: Annotated[str | None, typer.Option("--scratch", help="stage each run on this node-local directory (e.g. '$TMPDIR')")] = None,
+        signal_grace_s: Annotated[int, typer.Option("--signal-grace-s", min=10, help="SLURM warns the job this many seconds before its time limit; the run stops cleanly and requeues")] = 300,
+    ) -> None:
+        """Write SLURM job-array scripts (lammps_inputs/job.sbatch.j2) and submit them with sbatch.
+
+        Each array task runs one run directory with `elbench run --resume`: requeued or
+        resubmitted tasks continue from the newest restart file. Done and failed runs,
+        and runs already queued, are left out.
+        """
+        camp = load_campaign(campaign)
+        todo, skipped = runs_to_submit(camp, campaign_run_dirs(camp, only))
+        for why, dirs in skipped.items():
+            if dirs:
+                console.print(f"{len(dirs)} run(s) {why}: not submitted")
+        if not todo:
+            console.print("nothing to submit")
+            return
+        arrays = plan_arrays(camp, todo, per_model=per_model, scratch=scratch, signal_grace_s=signal_grace_s)
+        if dry_run:
+            for arr in arrays:
+                console.rule(f"{arr.script} ({len(arr.run_dirs)} tasks)")
+                console.print(arr.text, markup=False, highlight=False, end="")
+                console.print(f"# {arr.run_list}:", markup=False)
+                for d in arr.run_dirs:
+                    console.print(f"#   {d}", markup=False)
+            return
+        write_arrays(arrays)
+        submitted = []
+        try:
+            for arr in arrays:
+                job = submit_array(arr, camp)
+                submitted.append(arr)
+                console.print(f"submitted job array {job} ({len(arr.run_dirs)} runs): {arr.script}")
+        finally:
+            if submitted:
+                record_submission(camp, submitted)
+        console.print(f"follow with: elbench status -c {camp.path}")

@@ -1,0 +1,241 @@
+"""SLURM: job-array scripts for a campaign, submission, and reading the queue.
+
+``elbench submit`` writes ``jobs/<name>.sbatch`` (from ``lammps_inputs/job.sbatch.j2``)
+and ``jobs/<name>.runs`` (one run directory per line; array task i runs line i+1)
+per campaign or per model, submits them with ``sbatch --parsable`` and records the
+job ids in ``jobs/submissions.json``, which ``elbench status`` joins with
+``squeue``/``sacct`` output.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from elbench import __version__
+from elbench.config import Campaign
+from elbench.errors import InputError, RunError
+from elbench.io import atomic_write_json, atomic_write_text
+from elbench.launch import state
+from elbench.launch.rundir import RunDir
+from elbench.provenance import utc_now
+
+TEMPLATE = "job.sbatch.j2"
+#: a scratch path rendered inside double quotes: environment variables expand, nothing else does
+SCRATCH = re.compile(r"^(?:[A-Za-z0-9_/.+-]|\$[A-Za-z_][A-Za-z0-9_]*|\$\{[A-Za-z_][A-Za-z0-9_]*\})+$")
+JOBS_DIR = "jobs"
+SUBMISSIONS = "submissions.json"
+
+
+@dataclass
+class JobArray:
+    name: str
+    script: Path
+    run_list: Path
+    run_dirs: list[Path]
+    text: str
+    job_id: str | None = None
+
+
+def jobs_dir(campaign: Campaign) -> Path:
+    return campaign.root / JOBS_DIR
+
+
+def elbench_executable() -> str:
+    candidate = Path(sys.executable).parent / "elbench"
+    if candidate.is_file():
+        return str(candidate)
+    return shutil.which("elbench") or "elbench"
+
+
+def _example_command(run_dir: Path) -> str:
+    try:
+        return " ".join(RunDir.load(run_dir).command)
+    except InputError:
+        return "(see run.json)"
+
+
+def render_script(campaign: Campaign, name: str, run_list: Path, run_dirs: list[Path], *,
+                  scratch: str | None, signal_grace_s: int) -> str:
+    from elbench.render.environment import render_template
+    from elbench.render.validate import Checked
+
+    s = campaign.config.slurm
+    if scratch is not None and not SCRATCH.match(scratch):
+        raise InputError(f"scratch directory {scratch!r} is not allowed", key="--scratch",
+                         allowed="a path of letters, digits, / . _ - and $VAR or ${VAR}")
+    context = {
+        "version": __version__,
+        "campaign_name": campaign.config.name,
+        "campaign_file": str(campaign.path),
+        "job_name": f"elbench-{campaign.config.name}-{name}"[:64],
+        "n_tasks": len(run_dirs),
+        "array_max_parallel": s.array_max_parallel,
+        "partition": s.partition,
+        "account": s.account,
+        "qos": s.qos,
+        "time": Checked(s.time),
+        "nodes": s.nodes,
+        "ntasks_per_node": s.ntasks_per_node,
+        "cpus_per_task": s.cpus_per_task,
+        "gpus_per_node": s.gpus_per_node,
+        "setup_lines": [Checked(line) for line in s.setup_lines],  # validated single lines (config)
+        "log_pattern": str(run_list.parent / "logs" / f"{name}-%A_%a.out"),
+        "signal_grace_s": signal_grace_s,
+        "run_list": str(run_list),
+        "example_command": _example_command(run_dirs[0]),
+        "scratch": Checked(scratch) if scratch else None,
+        "elbench": elbench_executable(),
+    }
+    return render_template(TEMPLATE, context)
+
+
+def runs_to_submit(campaign: Campaign, run_dirs: list[Path]) -> tuple[list[Path], dict[str, list[Path]]]:
+    """Runs that still need work; the others grouped by why they are left out."""
+    active = active_jobs_by_run(campaign)
+    todo, skipped = [], {"done": [], "failed": [], "queued or running": []}
+    for d in run_dirs:
+        st = state.read_status(d).get("state")
+        if st == "done":
+            skipped["done"].append(d)
+        elif st == "failed":
+            skipped["failed"].append(d)
+        elif str(d) in active:
+            skipped["queued or running"].append(d)
+        else:
+            todo.append(d)
+    return todo, skipped
+
+
+def plan_arrays(campaign: Campaign, run_dirs: list[Path], *, per_model: bool, scratch: str | None = None,
+                signal_grace_s: int = 300) -> list[JobArray]:
+    groups: dict[str, list[Path]] = {}
+    for d in run_dirs:
+        key = d.relative_to(campaign.runs_dir).parts[0] if per_model else "campaign"
+        groups.setdefault(key, []).append(d)
+    out = []
+    jd = jobs_dir(campaign)
+    for name, dirs in groups.items():
+        run_list = jd / f"{name}.runs"
+        text = render_script(campaign, name, run_list, dirs, scratch=scratch, signal_grace_s=signal_grace_s)
+        out.append(JobArray(name, jd / f"{name}.sbatch", run_list, dirs, text))
+    return out
+
+
+def write_arrays(arrays: list[JobArray]) -> None:
+    for arr in arrays:
+        (arr.run_list.parent / "logs").mkdir(parents=True, exist_ok=True)
+        atomic_write_text(arr.run_list, "".join(f"{d}\n" for d in arr.run_dirs))
+        atomic_write_text(arr.script, arr.text)
+        arr.script.chmod(0o755)
+
+
+def sbatch_path() -> str:
+    path = shutil.which("sbatch")
+    if not path:
+        raise InputError("sbatch not found: this machine has no SLURM client; run the campaign here with "
+                         "`elbench run`, or submit from a cluster login node", key="sbatch")
+    return path
+
+
+def _one_line(text: str) -> str:
+    return " | ".join(line.strip() for line in text.strip().splitlines() if line.strip()) or "no message"
+
+
+def submit_array(arr: JobArray, campaign: Campaign) -> str:
+    """``sbatch --parsable``; the scheduler's own error becomes one InputError line."""
+    sbatch = sbatch_path()
+    try:
+        proc = subprocess.run([sbatch, "--parsable", str(arr.script)], capture_output=True, text=True, timeout=120,
+                              cwd=campaign.root)
+    except (OSError, subprocess.TimeoutExpired) as err:
+        raise RunError(f"sbatch failed to run: {err}") from None
+    if proc.returncode != 0:
+        raise InputError(f"sbatch refused {arr.script.name}: {_one_line(proc.stderr or proc.stdout)}",
+                         file=campaign.path, key="slurm")
+    job_id = proc.stdout.strip().split(";")[0]
+    if not job_id.isdigit():
+        raise RunError(f"sbatch returned no job id: {_one_line(proc.stdout)}")
+    arr.job_id = job_id
+    return job_id
+
+
+def record_submission(campaign: Campaign, arrays: list[JobArray]) -> None:
+    path = jobs_dir(campaign) / SUBMISSIONS
+    data = read_submissions(campaign)
+    for arr in arrays:
+        data.append({"job_id": arr.job_id, "name": arr.name, "script": str(arr.script),
+                     "runs": [str(d) for d in arr.run_dirs], "submitted_utc": utc_now()})
+    atomic_write_json(path, data)
+
+
+def read_submissions(campaign: Campaign) -> list[dict]:
+    try:
+        data = json.loads((jobs_dir(campaign) / SUBMISSIONS).read_text())
+        return data if isinstance(data, list) else []
+    except (OSError, ValueError):
+        return []
+
+
+# ------------------------------------------------------------------ reading the scheduler
+
+
+def squeue_states(job_ids: list[str]) -> dict[str, tuple[str, str]] | None:
+    """``"<array job>_<task>" -> (state, reason)`` from squeue; None when squeue is unavailable."""
+    squeue = shutil.which("squeue")
+    if not squeue or not job_ids:
+        return None if not squeue else {}
+    try:
+        proc = subprocess.run([squeue, "-h", "-r", "-j", ",".join(job_ids), "-o", "%i|%T|%r"],
+                              capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    out: dict[str, tuple[str, str]] = {}
+    if proc.returncode != 0 and "Invalid job id" not in proc.stderr:
+        return None
+    for line in proc.stdout.splitlines():
+        parts = line.strip().split("|")
+        if len(parts) == 3:
+            out[parts[0]] = (parts[1], parts[2])
+    return out
+
+
+def sacct_states(job_ids: list[str]) -> dict[str, str]:
+    """``"<array job>_<task>" -> state`` from sacct, empty when accounting is off."""
+    sacct = shutil.which("sacct")
+    if not sacct or not job_ids:
+        return {}
+    try:
+        proc = subprocess.run([sacct, "-n", "-X", "-P", "-j", ",".join(job_ids), "-o", "JobID,State"],
+                              capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return {}
+    if proc.returncode != 0:
+        return {}
+    out = {}
+    for line in proc.stdout.splitlines():
+        parts = line.strip().split("|")
+        if len(parts) == 2 and "_" in parts[0]:
+            out[parts[0]] = parts[1].split()[0]
+    return out
+
+
+def task_ids_by_run(campaign: Campaign) -> dict[str, str]:
+    """Run dir -> ``"<array job>_<task>"`` of its latest submission."""
+    out = {}
+    for sub in read_submissions(campaign):
+        for i, run in enumerate(sub.get("runs", [])):
+            if sub.get("job_id"):
+                out[run] = f"{sub['job_id']}_{i}"
+    return out
+
+
+def active_jobs_by_run(campaign: Campaign) -> dict[str, str]:
+    tasks = task_ids_by_run(campaign)
+    queue = squeue_states(sorted({t.split("_")[0] for t in tasks.values()})) or {}
+    return {run: task for run, task in tasks.items() if task in queue}
