@@ -17,6 +17,8 @@ VERB_MODULES = [
     "potentials_cmd",
     "doctor_cmd",
     "run_cmd",
+    "submit_cmd",
+    "status_cmd",
 ]
 
 

@@ -268,8 +268,12 @@ def validate_deck(lines: list[str], deck: Path) -> str:
     return fix_ids[0]
 
 
-def run_deck(run_dir: Path, *, preflight: bool = True, screen: bool = True) -> dict:
-    """Run the bridge deck of ``run_dir``; returns a summary (steps, timings, preflight)."""
+def run_deck(run_dir: Path, *, preflight: bool = True, screen: bool = True, deck_name: str = "in.lammps") -> dict:
+    """Run the bridge deck of ``run_dir``; returns a summary (steps, timings, preflight).
+
+    ``deck_name``: the deck to execute (``elbench run`` passes a segment deck made from
+    in.lammps); in.lammps is still what the checks read.
+    """
     run_dir = Path(run_dir).resolve()
     run = read_run(run_dir)
     check_single_rank(run)
@@ -298,7 +302,8 @@ def run_deck(run_dir: Path, *, preflight: bool = True, screen: bool = True) -> d
     forces: ExternalForces | None = None
     start = time.perf_counter()
     try:
-        for line in lines:
+        run_lines = lines if deck_name == "in.lammps" else deck_lines(run_dir / deck_name)
+        for line in run_lines:
             if forces is None and line.split()[0] in ("run", "minimize", "rerun"):
                 raise RunError("the deck runs before its fix external line")
             lmp.command(line)
@@ -327,11 +332,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m elbench.engines.bridge",
                                      description="Run a rendered elbench deck with the fix-external bridge.")
     parser.add_argument("run_dir", help="directory with in.lammps and run.json")
+    parser.add_argument("--deck", default="in.lammps", help="deck to execute, relative to the run directory")
     parser.add_argument("--no-preflight", action="store_true", help="skip the first-frame parity check")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     opts = parser.parse_args(argv)
     try:
-        summary = run_deck(Path(opts.run_dir), preflight=not opts.no_preflight)
+        summary = run_deck(Path(opts.run_dir), preflight=not opts.no_preflight, deck_name=opts.deck)
     except (InputError, RunError) as err:
         if opts.debug:
             raise
