@@ -7,6 +7,7 @@ runs; campaign mode calls it once per finished run.
 from __future__ import annotations
 
 import time
+import warnings as warnings_module
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -86,7 +87,10 @@ def analyze_trajectory(trajectory: Path, topology: Path, out_dir: Path, options:
         first_layer_max_A=options.first_layer_max_A,
         coordination_cutoff_A=options.coordination_cutoff_A,
     )
-    analysis.run(start=options.start, stop=stop, step=options.step)
+    with warnings_module.catch_warnings():
+        warnings_module.filterwarnings("ignore", message="Reader has no dt information")
+        warnings_module.filterwarnings("ignore", message="DCDReader currently makes independent timesteps")
+        analysis.run(start=options.start, stop=stop, step=options.step)
     res = analysis.results
     warnings = list(opened.warnings) + list(res.warnings)
     summary = {
