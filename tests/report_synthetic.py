@@ -85,16 +85,14 @@ def write_profiles(path: Path, model: str, n: int) -> None:
 
 
 def write_summary(path: Path, model: str, n: int) -> None:
+    """A summary.json shaped like `elbench analyze` writes it (main interface under interfaces.top)."""
     contact = 0.0 if model == "shortrange" else 0.8
-    summary = {
-        "n_frames": 200,
-        "first_layer": {"cos_theta": model_cos(model, n), "cos_theta_err": COS_ERR,
-                        "h_down_fraction": 0.2 + 0.05 * n, "h_down_fraction_err": 0.01, "max_A": 4.0},
-    }
+    top = {"first_layer_boundary_A": 4.0, "first_layer_cos_theta": model_cos(model, n), "first_layer_cos_theta_err": COS_ERR,
+           "first_layer_h_down_fraction": 0.2 + 0.05 * n, "first_layer_h_down_fraction_err": 0.01, "cation": {"n_cations": n}}
     if n:
-        summary["cation"] = {"contact_fraction": contact, "contact_fraction_err": 0.05,
-                             "mean_distance_A": cation_center(model) + (SHIFT_A if model == "shifted" else 0.0),
-                             "mean_distance_A_err": 0.05}
+        top["cation"].update({"contact_fraction": contact, "contact_fraction_err": 0.05,
+                              "mean_distance_A": cation_center(model) + (SHIFT_A if model == "shifted" else 0.0)})
+    summary = {"kind": "elbench analyze", "frames": {"n_analysed": 200}, "profiles_interface": "top", "interfaces": {"top": top}}
     path.write_text(json.dumps(summary))
 
 

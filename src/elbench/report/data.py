@@ -26,36 +26,16 @@ from elbench.errors import InputError
 #: Profile columns of the analysis contract (DESIGN.md); the cation column is ``n_<cation>_per_A3``.
 PROFILE_COLUMNS = ("z_A", "rho_water_g_cm3", "n_O_per_A3", "n_H_per_A3", "cos_theta", "rho_cos_theta_g_cm3")
 
-#: Canonical scalar names the report uses, and where ``summary.json`` may hold them
-#: (dotted paths into nested objects; the first found wins). Errors are looked up at the
-#: same path with ``_err`` appended, or as ``{"value": .., "err": ..}`` objects.
+#: Canonical scalar names the report uses, and where ``summary.json`` of ``elbench analyze`` holds them
+#: (dotted paths, looked up in ``interfaces[<profiles_interface>]`` first, then at the top level).
+#: Errors are at the same path with ``_err`` appended (block standard errors).
 SUMMARY_KEYS: dict[str, tuple[str, ...]] = {
-    "first_layer_cos_theta": (
-        "first_layer.cos_theta",
-        "first_layer_cos_theta",
-        "first_layer.mean_cos_theta",
-        "orientation.first_layer_cos_theta",
-    ),
-    "h_down_fraction": (
-        "first_layer.h_down_fraction",
-        "h_down_fraction",
-        "first_layer_h_down_fraction",
-        "orientation.h_down_fraction",
-    ),
-    "first_layer_max_A": ("first_layer.max_A", "first_layer_max_A", "first_layer.d_max_A", "first_layer.upper_A"),
-    "cation_contact_fraction": (
-        "cation.contact_fraction",
-        "ions.contact_fraction",
-        "cation_contact_fraction",
-        "ions.cation_contact_fraction",
-    ),
-    "cation_mean_distance_A": (
-        "cation.mean_distance_A",
-        "ions.mean_distance_A",
-        "cation_mean_distance_A",
-        "ions.cation_mean_distance_A",
-    ),
-    "n_frames": ("n_frames", "frames.n_frames", "frames.analysed", "n_frames_analysed"),
+    "first_layer_cos_theta": ("first_layer_cos_theta",),
+    "h_down_fraction": ("first_layer_h_down_fraction",),
+    "first_layer_max_A": ("first_layer_boundary_A",),
+    "cation_contact_fraction": ("cation.contact_fraction",),
+    "cation_mean_distance_A": ("cation.mean_distance_A",),
+    "n_frames": ("frames.n_analysed",),
 }
 
 RMSE_FORMAT_DOC = """\
@@ -152,15 +132,19 @@ def _lookup(data: dict, dotted: str):
 
 def summary_scalar(summary: dict, name: str) -> tuple[float, float]:
     """(value, error) of a canonical scalar in an analysis summary; NaN where absent."""
-    for path in SUMMARY_KEYS.get(name, (name,)):
-        value = _lookup(summary, path)
+    interfaces = summary.get("interfaces") if isinstance(summary.get("interfaces"), dict) else {}
+    main = interfaces.get(summary.get("profiles_interface", "top"))
+    for path, where in ((p, w) for p in SUMMARY_KEYS.get(name, (name,)) for w in (main, summary)):
+        if not isinstance(where, dict):
+            continue
+        value = _lookup(where, path)
         if value is None:
             continue
         if isinstance(value, dict):
             v = value.get("value", value.get("mean"))
             e = value.get("err", value.get("error", value.get("stderr")))
         else:
-            v, e = value, _lookup(summary, path + "_err")
+            v, e = value, _lookup(where, path + "_err")
         try:
             return float(v), (float(e) if e is not None else math.nan)
         except (TypeError, ValueError):

@@ -245,17 +245,24 @@ def first_layer_cos_theta_from_profile(profile: Profile, d_max_A: float) -> tupl
 
 
 def cation_scalars_from_profile(profile: Profile, contact_max_A: float) -> dict[str, tuple[float, float]]:
-    """Cation mean distance and fraction within contact_max_A, from the cation density profile."""
+    """Cation mean distance and fraction within contact_max_A from the cation density profile.
+
+    Errors are propagated linearly from the per-bin standard errors (bins treated as independent).
+    """
     col = profile.cation_column()
     if col is None:
         return {}
-    n = profile.get(col)
+    n, e, z = profile.get(col), profile.err(col), profile.z_A
     total = n.sum()
     if total <= 0:
         return {}
-    mean = float((profile.z_A * n).sum() / total)
-    contact = float(n[profile.z_A <= contact_max_A].sum() / total) if math.isfinite(contact_max_A) else math.nan
-    return {"cation_mean_distance_A": (mean, math.nan), "cation_contact_fraction": (contact, math.nan)}
+    mean = float((z * n).sum() / total)
+    out = {"cation_mean_distance_A": (mean, float(np.sqrt((((z - mean) * e) ** 2).sum()) / total))}
+    if math.isfinite(contact_max_A):
+        inner = (z <= contact_max_A).astype(float)
+        frac = float((n * inner).sum() / total)
+        out["cation_contact_fraction"] = (frac, float(np.sqrt((((inner - frac) * e) ** 2).sum()) / total))
+    return out
 
 
 def cation_fraction_beyond(profile: Profile, distance_A: float) -> float:
@@ -290,8 +297,11 @@ def observables_of(result: StateResult) -> dict[str, tuple[float, float]]:
     fallback.update(cation_scalars_from_profile(p, layer_max))
     for name in ("first_layer_cos_theta", "h_down_fraction", "cation_contact_fraction", "cation_mean_distance_A"):
         value = result.scalar(name)
+        backup = fallback.get(name, (math.nan, math.nan))
         if not math.isfinite(value[0]):
-            value = fallback.get(name, (math.nan, math.nan))
+            value = backup
+        elif not math.isfinite(value[1]) and name == "cation_mean_distance_A":
+            value = (value[0], backup[1])  # the analysis gives no error for it: propagate the profile's
         out[name] = value
     return out
 
