@@ -133,7 +133,11 @@ class ReferenceLabeller:
 
     def evaluate(self) -> tuple[float, np.ndarray, np.ndarray]:
         """Energy (eV), forces (N, 3, eV/Å, id order) and stress (3x3, eV/Å³) of the current positions."""
+        if self.has_md:  # labels carry the true forces of frozen atoms too, not the zeroes of setforce
+            self._cmd("unfix elb_freeze")
         self._cmd("run 0 post no")
+        if self.has_md:
+            self._cmd("fix elb_freeze elb_frozen setforce 0.0 0.0 0.0")
         energy = float(self.lmp.get_thermo("pe"))
         forces = np.array(self.lmp.gather_atoms("f", 1, 3)).reshape(-1, 3)
         p = np.array(self.lmp.numpy.extract_compute("elb_press", 0, 1), dtype=float)  # xx yy zz xy xz yz, bar
