@@ -39,12 +39,12 @@ def register(app: typer.Typer) -> None:
             return
         arrays = plan_arrays(camp, todo, per_model=per_model, scratch=scratch, signal_grace_s=signal_grace_s)
         if dry_run:
-            for arr in arrays:
-                console.rule(f"{arr.script} ({len(arr.run_dirs)} tasks)")
-                console.print(arr.text, markup=False, highlight=False, end="")
-                console.print(f"# {arr.run_list}:", markup=False)
+            for arr in arrays:  # plain echo: the scripts must not be wrapped or styled
+                typer.echo(f"# ===== {arr.script} ({len(arr.run_dirs)} tasks; not written, not submitted)")
+                typer.echo(arr.text, nl=False)
+                typer.echo(f"# ===== {arr.run_list}")
                 for d in arr.run_dirs:
-                    console.print(f"#   {d}", markup=False)
+                    typer.echo(f"# {d}")
             return
         write_arrays(arrays)
         submitted = []

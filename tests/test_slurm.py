@@ -1,0 +1,200 @@
+"""`elbench submit` and `elbench status` on a real one-node SLURM cluster started by the test session.
+
+A small reference campaign (2 charge states, 200 steps each in 3 segments) is built,
+rendered, submitted as a job array, run by slurmd, and checked through `elbench status`
+and its outputs; a requeued task continues from its restart; bad input is refused
+with the scheduler's own error in one line.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from elbench.cli.main import app
+from elbench.launch.trajectory import index_dcd
+
+sys.path.insert(0, str(Path(__file__).parent))
+from slurm.cluster import start_cluster, use_cluster, wait_for_jobs  # noqa: E402
+
+pytestmark = [pytest.mark.lammps, pytest.mark.slow]
+runner = CliRunner()
+
+CAMPAIGN = """
+name = "{name}"
+models = ["reference"]
+[system]
+repeats = [6, 8]
+layers = 3
+fixed_layers = 1
+water_thickness_A = 8.0
+vacuum_A = 10.0
+charge_states = {charge_states}
+[md]
+equilibration_ps = 0.02
+production_ps = {production_ps}
+dump_interval_steps = 20
+thermo_interval_steps = 20
+restart_interval_steps = 40
+segment_ps = {segment_ps}
+seeds = [1]
+[slurm]
+time = "00:30:00"
+cpus_per_task = 1
+setup_lines = ["echo elbench-setup-line-ran"]
+{slurm_extra}
+"""
+
+
+@pytest.fixture(scope="session")
+def slurm_cluster() -> str:
+    conf = start_cluster()
+    use_cluster(conf)
+    return conf
+
+
+def _campaign(root: Path, *, name: str = "slurmtest", charge_states=(0, 1), production_ps: float = 0.08,
+              segment_ps: float = 0.04, slurm_extra: str = "", systems_from: Path | None = None) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / "elbench.toml"
+    path.write_text(CAMPAIGN.format(name=name, charge_states=list(charge_states), production_ps=production_ps,
+                                    segment_ps=segment_ps, slurm_extra=slurm_extra))
+    if systems_from is not None:
+        import shutil
+
+        shutil.copytree(systems_from, root / "systems")
+    else:
+        res = runner.invoke(app, ["build", "-c", str(path)])
+        assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["render", "-c", str(path)])
+    assert res.exit_code == 0, res.output
+    return path
+
+
+@pytest.fixture(scope="module")
+def built_systems(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("slurm-build")
+    path = root / "elbench.toml"
+    path.write_text(CAMPAIGN.format(name="b", charge_states=[0, 1], production_ps=0.08, segment_ps=0.04,
+                                    slurm_extra=""))
+    res = runner.invoke(app, ["build", "-c", str(path)])
+    assert res.exit_code == 0, res.output
+    return root / "systems"
+
+
+def _submissions(campaign: Path) -> list[dict]:
+    return json.loads((campaign.parent / "jobs" / "submissions.json").read_text())
+
+
+def _status_json(campaign: Path) -> list[dict]:
+    res = runner.invoke(app, ["status", "-c", str(campaign), "--json"])
+    assert res.exit_code == 0, res.output
+    return json.loads(res.stdout)
+
+
+def test_dry_run_prints_scripts_and_submits_nothing(tmp_path, built_systems):
+    camp = _campaign(tmp_path, systems_from=built_systems,
+                     slurm_extra='partition = "gpu"\naccount = "proj1"\nqos = "normal"\ngpus_per_node = 2\n'
+                                 "array_max_parallel = 1")
+    res = runner.invoke(app, ["submit", "-c", str(camp), "--dry-run", "--per-model", "--scratch", "$TMPDIR"])
+    assert res.exit_code == 0, res.output
+    out = res.stdout
+    for directive in ("--array=0-1%1", "--partition=gpu", "--account=proj1", "--qos=normal", "--gpus-per-node=2",
+                      "--time=00:30:00", "--requeue", "--signal=B:USR1@300", "--cpus-per-task=1"):
+        assert f"#SBATCH {directive}" in out
+    assert out.count("#!/bin/bash") == 1 and "echo elbench-setup-line-ran" in out
+    assert 'WORK_DIR="$TMPDIR/elbench-${SLURM_JOB_ID}"' in out
+    assert "run -c" in out and "--resume" in out and "-in in.lammps" in out  # the run's lmp command, shown
+    assert str(camp.parent / "runs" / "reference" / "q1" / "s1") in out
+    assert not (camp.parent / "jobs").exists()
+
+
+def test_optional_directives_are_left_out(tmp_path, built_systems):
+    camp = _campaign(tmp_path, systems_from=built_systems)
+    res = runner.invoke(app, ["submit", "-c", str(camp), "--dry-run"])
+    assert res.exit_code == 0
+    lines = res.stdout.splitlines()
+    assert "#SBATCH --array=0-1" in lines
+    for absent in ("--partition", "--account", "--qos", "--gpus-per-node"):
+        assert not any(line.startswith(f"#SBATCH {absent}") for line in lines)
+    assert 'WORK_DIR="$RUN_DIR"' in lines
+
+
+def test_campaign_runs_on_slurm(tmp_path, built_systems, slurm_cluster):
+    camp = _campaign(tmp_path, systems_from=built_systems)
+    res = runner.invoke(app, ["submit", "-c", str(camp)])
+    assert res.exit_code == 0, res.output
+    subs = _submissions(camp)
+    assert len(subs) == 1 and len(subs[0]["runs"]) == 2
+    job = subs[0]["job_id"]
+    early = {v["run"]: v for v in _status_json(camp)}
+    assert all(v["job"] in (f"{job}_0", f"{job}_1") for v in early.values())
+    assert all(v["state"] in ("queued", "running", "done", "pending") for v in early.values())
+    wait_for_jobs([job], timeout_s=400)
+    views = {v["run"]: v for v in _status_json(camp)}
+    assert set(views) == {"reference/q0/s1", "reference/q1/s1"}
+    for key, v in views.items():
+        assert v["state"] == "done", v
+        assert v["step"] == v["total_steps"] == 200
+        assert v["ns_done"] == pytest.approx(200 * 0.5e-6) and v["ns_per_day"] > 0
+        d = Path(v["path"])
+        launch = json.loads((d / "launch.json").read_text())
+        segs = launch["segments"]
+        assert [(s["start_step"], s["end_step"]) for s in segs] == [(0, 80), (80, 160), (160, 200)]
+        assert all(s["slurm_job_id"] and s["exit_code"] == 0 for s in segs)
+        assert index_dcd(d / "traj.dcd").steps == list(range(40, 201, 20))
+    logs = sorted((camp.parent / "jobs" / "logs").glob("*.out"))
+    assert len(logs) == 2 and all("elbench-setup-line-ran" in p.read_text() for p in logs)
+    table = runner.invoke(app, ["status", "-c", str(camp)])
+    assert "2 done" in table.stdout
+    again = runner.invoke(app, ["submit", "-c", str(camp)])
+    assert "2 run(s) done: not submitted" in again.stdout and "nothing to submit" in again.stdout
+
+
+def test_requeued_task_continues_from_its_restart(tmp_path, built_systems, slurm_cluster):
+    camp = _campaign(tmp_path, name="requeue", charge_states=(0,), production_ps=0.16, segment_ps=0.08,
+                     systems_from=built_systems)
+    res = runner.invoke(app, ["submit", "-c", str(camp)])
+    assert res.exit_code == 0, res.output
+    job = _submissions(camp)[0]["job_id"]
+    d = camp.parent / "runs" / "reference" / "q0" / "s1"
+    deadline = time.time() + 300
+    while time.time() < deadline:
+        st = json.loads((d / "status.json").read_text()) if (d / "status.json").exists() else {}
+        if st.get("step", 0) >= 100 and st.get("state") == "running":
+            break
+        time.sleep(0.3)
+    assert st.get("state") == "running", st
+    subprocess.run(["scontrol", "requeue", f"{job}_0"], check=True, capture_output=True)
+    time.sleep(2)
+    wait_for_jobs([job], timeout_s=400)
+    st = json.loads((d / "status.json").read_text())
+    assert st["state"] == "done", st
+    segs = json.loads((d / "launch.json").read_text())["segments"]
+    assert any(s["exit_code"] != 0 for s in segs)  # the interrupted segment
+    assert index_dcd(d / "traj.dcd").steps == list(range(40, 361, 20))
+    log = next((camp.parent / "jobs" / "logs").glob("*.out")).read_text()
+    assert "restart 1" in log
+
+
+def test_unknown_partition_passes_the_scheduler_error_in_one_line(tmp_path, built_systems, slurm_cluster):
+    camp = _campaign(tmp_path, systems_from=built_systems, slurm_extra='partition = "nosuchpartition"')
+    res = runner.invoke(app, ["submit", "-c", str(camp)])
+    assert res.exit_code == 2
+    err = res.output.strip()
+    assert len(err.splitlines()) == 1 and "Invalid partition name specified" in err and "key 'slurm'" in err
+    assert not (camp.parent / "jobs" / "submissions.json").exists()
+
+
+def test_missing_sbatch_is_one_line(tmp_path, built_systems, monkeypatch):
+    camp = _campaign(tmp_path, systems_from=built_systems)
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
+    res = runner.invoke(app, ["submit", "-c", str(camp)])
+    assert res.exit_code == 2
+    assert "sbatch not found" in res.output and len(res.output.strip().splitlines()) == 1
