@@ -1,0 +1,143 @@
+"""Learning curves from each family's training log, as one CSV layout and a PNG.
+
+``learning_curve.csv`` columns: ``gradient_update, epoch, split, energy_meV_atom, force_meV_A``
+(RMSE; ``split`` is train or valid; empty cells where a family does not log a value).
+Sources: DeePMD ``lcurve.out`` (rmse_e_* is per atom, rmse_f_* per component, eV units),
+MACE ``results/*_train.txt`` (JSON lines, mode "eval": rmse_e_per_atom, rmse_f),
+pacemaker ``log.txt`` ("Iteration #", "E_rmse", "F_rmse" lines, meV units),
+gracemaker ``seed/*/train_metrics.yaml`` and ``test_metrics.yaml``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import re
+from pathlib import Path
+
+from elbench.errors import RunError
+
+COLUMNS = ("gradient_update", "epoch", "split", "energy_meV_atom", "force_meV_A")
+
+
+def _row(gu, epoch, split, e, f) -> dict:
+    return {"gradient_update": gu, "epoch": epoch, "split": split, "energy_meV_atom": e, "force_meV_A": f}
+
+
+def dp_curve(directory: Path, batches_per_epoch: float) -> list[dict]:
+    path = directory / "lcurve.out"
+    lines = [ln for ln in path.read_text().splitlines() if ln.strip()]
+    header = lines[0].lstrip("#").split()
+    rows = []
+    for ln in lines[1:]:
+        if ln.startswith("#"):
+            continue
+        vals = dict(zip(header, (float(x) for x in ln.split())))
+        step = int(vals["step"])
+        for split, suffix in (("valid", "val"), ("train", "trn")):
+            e, f = vals.get(f"rmse_e_{suffix}"), vals.get(f"rmse_f_{suffix}")
+            if e is not None or f is not None:
+                rows.append(_row(step, step / batches_per_epoch, split, None if e is None else e * 1000,
+                                 None if f is None else f * 1000))
+    return rows
+
+
+def mace_curve(directory: Path, batches_per_epoch: float) -> list[dict]:
+    files = sorted((directory / "results").glob("*_train.txt"))
+    if not files:
+        raise FileNotFoundError(directory / "results")
+    rows = []
+    for line in files[-1].read_text().splitlines():
+        if not line.strip():
+            continue
+        rec = json.loads(line)
+        if rec.get("mode") != "eval" or rec.get("epoch") is None:
+            continue
+        epoch = int(rec["epoch"]) + 1
+        rows.append(_row(epoch * batches_per_epoch, epoch, "valid", rec["rmse_e_per_atom"] * 1000, rec["rmse_f"] * 1000))
+    return rows
+
+
+def pacemaker_curve(directory: Path, batches_per_epoch: float) -> list[dict]:
+    path = directory / "log.txt"
+    rows, it = [], None
+    for line in path.read_text(errors="replace").splitlines():
+        m = re.search(r"Iteration\s*#\s*(\d+)", line)
+        if m:
+            it = int(m.group(1))
+        em = re.search(r"E_rmse\s*=\s*([0-9.eE+-]+)\s*\((\w+)", line) or re.search(r"RMSE E.*?:\s*([0-9.eE+-]+)", line)
+        fm = re.search(r"F_rmse\s*=\s*([0-9.eE+-]+)", line)
+        if it is not None and em and fm:
+            rows.append(_row(it, it, "train", float(em.group(1)), float(fm.group(1))))
+    return rows
+
+
+def grace_curve(directory: Path, batches_per_epoch: float) -> list[dict]:
+    import yaml
+
+    rows = []
+    for split, name in (("train", "train_metrics.yaml"), ("valid", "test_metrics.yaml")):
+        for path in sorted(directory.glob(f"seed/*/{name}")):
+            data = yaml.safe_load(path.read_text()) or []
+            for rec in data if isinstance(data, list) else []:
+                epoch = rec.get("epoch")
+                e = rec.get("rmse/e_per_a", rec.get("rmse/epa"))
+                f = rec.get("rmse/f_comp", rec.get("rmse/f"))
+                if epoch is None:
+                    continue
+                rows.append(_row(epoch * batches_per_epoch, epoch, split, None if e is None else e * 1000,
+                                 None if f is None else f * 1000))
+    return rows
+
+
+PARSERS = {"dp": dp_curve, "dp-mp": dp_curve, "mace": mace_curve, "ace": pacemaker_curve, "grace": grace_curve}
+
+
+def learning_curve(directory: Path, record: dict) -> list[dict]:
+    """Rows of the curve of a finished training (RunError if the log is missing or empty)."""
+    parser = PARSERS.get(record["family"])
+    if parser is None:
+        raise RunError(f"no learning-curve parser for family {record['family']}")
+    gu = record["gradient_updates"]
+    per_epoch = max(1.0, record["n_train"] / gu["batch_size"])
+    try:
+        rows = parser(directory, per_epoch)
+    except (OSError, ValueError, KeyError) as err:
+        raise RunError(f"cannot read the learning curve of {directory}: {err}") from None
+    rows = [r for r in rows if all(v is None or not isinstance(v, float) or math.isfinite(v) for v in r.values())]
+    if not rows:
+        raise RunError(f"the training log in {directory} has no learning-curve entries")
+    return rows
+
+
+def write_curve(directory: Path, rows: list[dict], title: str) -> tuple[Path, Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from elbench.io import atomic_path
+
+    csv_path, png_path = directory / "learning_curve.csv", directory / "learning_curve.png"
+    with atomic_path(csv_path) as tmp, open(tmp, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
+        writer.writeheader()
+        for r in rows:
+            writer.writerow({k: ("" if r[k] is None else (f"{r[k]:.10g}" if isinstance(r[k], float) else r[k])) for k in COLUMNS})
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.8))
+    for ax, key, label in ((axes[0], "energy_meV_atom", "energy RMSE (meV/atom)"), (axes[1], "force_meV_A", "force RMSE (meV/Å)")):
+        for split in ("train", "valid"):
+            pts = [(r["gradient_update"], r[key]) for r in rows if r["split"] == split and r[key] is not None]
+            if pts:
+                ax.plot(*zip(*pts), marker="o", ms=3, label=split)
+        ax.set_xlabel("gradient updates")
+        ax.set_ylabel(label)
+        ax.set_yscale("log")
+        ax.legend()
+    fig.suptitle(title)
+    fig.tight_layout()
+    with atomic_path(png_path) as tmp:
+        fig.savefig(tmp, dpi=110, format="png")
+    plt.close(fig)
+    return csv_path, png_path

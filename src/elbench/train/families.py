@@ -1,0 +1,95 @@
+"""What each MLIP family needs to train: template, data format, environment, commands, presets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from elbench.errors import InputError
+
+
+@dataclass(frozen=True)
+class Family:
+    name: str
+    template: str
+    config_file: str
+    data_format: str
+    environment: str
+    #: argv lists run in order in the training directory; first word is a program in the env's bin/
+    commands: tuple[tuple[str, ...], ...]
+    #: the trained model file(s), relative to the training directory
+    model_files: tuple[str, ...]
+    #: how gradient updates map to the family's knob: "steps" (GU), "epochs" (GU*batch/n), "full-batch" (GU iterations)
+    gu_mode: str
+    presets: dict[str, dict] = field(default_factory=dict)
+    default_cutoff_A: float = 6.0
+    message_passing_layers_key: str | None = None
+
+
+FAMILIES: dict[str, Family] = {
+    "dp": Family(
+        "dp", "train/dp.json.j2", "input.json", "deepmd", "dp",
+        (("dp", "--tf", "train", "input.json"), ("dp", "--tf", "freeze", "-o", "model.pb")),
+        ("model.pb",), "steps",
+        {"tiny": {"embedding_neuron": [8, 16], "axis_neuron": 4, "fitting_neuron": [32, 32], "start_lr": 1e-3, "stop_lr": 1e-5},
+         "paper": {"embedding_neuron": [25, 50, 100], "axis_neuron": 16, "fitting_neuron": [240, 240, 240], "start_lr": 1e-3, "stop_lr": 3.5e-8}},
+        6.0,
+    ),
+    "dp-mp": Family(
+        "dp-mp", "train/dp-mp.json.j2", "input.json", "deepmd", "dpmp",
+        (("dp", "--pt", "train", "input.json"), ("dp", "--pt", "freeze", "-o", "model.pth")),
+        ("model.pth",), "steps",
+        {"tiny": {"n_dim": 16, "e_dim": 8, "a_dim": 8, "nlayers": 2, "e_sel": 80, "a_rcut_A": 4.0, "a_sel": 20,
+                  "fitting_neuron": [32, 32], "start_lr": 1e-3, "stop_lr": 1e-5},
+         "paper": {"n_dim": 128, "e_dim": 64, "a_dim": 32, "nlayers": 6, "e_sel": 120, "a_rcut_A": 4.0, "a_sel": 30,
+                   "fitting_neuron": [240, 240, 240], "start_lr": 1e-3, "stop_lr": 3e-5}},
+        6.0, "nlayers",
+    ),
+    "mace": Family(
+        "mace", "train/mace.yaml.j2", "mace.yaml", "mace", "mace",
+        (("mace_run_train", "--config", "mace.yaml"),),
+        ("elbench.model",), "epochs",
+        {"tiny": {"num_interactions": 2, "hidden_irreps": "8x0e + 8x1o", "max_L": 1, "correlation": 2,
+                  "mlp_irreps": "8x0e", "lr": 0.01},
+         "paper": {"num_interactions": 2, "hidden_irreps": "128x0e + 128x1o", "max_L": 1, "correlation": 3,
+                   "mlp_irreps": "16x0e", "lr": 0.01}},
+        4.5, "num_interactions",
+    ),
+    "ace": Family(
+        "ace", "train/ace.yaml.j2", "input.yaml", "pacemaker", "grace",
+        (("pacemaker", "input.yaml"), ("pace_yaml2yace", "output_potential.yaml", "-o", "model.yace")),
+        ("output_potential.yaml", "model.yace"), "full-batch",
+        {"tiny": {"functions_per_element": 8, "nradmax_by_orders": [6, 2], "lmax_by_orders": [0, 1], "kappa": 0.3},
+         "paper": {"functions_per_element": 500, "nradmax_by_orders": [15, 6, 4, 3, 2], "lmax_by_orders": [0, 3, 3, 2, 1],
+                   "kappa": 0.3}},
+        5.0,
+    ),
+    "grace": Family(
+        "grace", "train/grace.yaml.j2", "input.yaml", "grace", "grace",
+        (("gracemaker", "input.yaml"), ("gracemaker", "input.yaml", "-r", "-s", "-sf")),
+        ("seed",), "epochs",
+        {"tiny": {"preset": "FS", "preset_kwargs": {"lmax": 2, "n_rad_max": 8, "n_mlp_dens": 4, "embedding_size": 8,
+                                                     "max_order": 3}, "lr": 0.01},
+         "paper": {"preset": "GRACE_2LAYER", "preset_kwargs": {}, "lr": 0.01}},
+        5.0,
+    ),
+    "esen": Family(
+        "esen", "train/esen.yaml.j2", "esen.yaml", "fairchem", "esen",
+        (("fairchem", "-c", "esen.yaml"),),
+        ("checkpoints",), "steps",
+        {"tiny": {"channels": 16, "num_layers": 2, "lr": 1e-3, "dataset_name": "oc25"},
+         "paper": {"channels": 128, "num_layers": 4, "lr": 4e-4, "dataset_name": "oc25"}},
+        6.0, "num_layers",
+    ),
+}
+
+
+def family(name: str) -> Family:
+    if name not in FAMILIES:
+        raise InputError(f"unknown family '{name}'", key="family", allowed=", ".join(FAMILIES))
+    return FAMILIES[name]
+
+
+def preset(fam: Family, name: str) -> dict:
+    if name not in fam.presets:
+        raise InputError(f"unknown preset '{name}' for {fam.name}", key="preset", allowed=", ".join(fam.presets))
+    return dict(fam.presets[name])

@@ -1,0 +1,210 @@
+"""Render one training directory: data in the family's format, config, train.json, run.sh, job.sbatch.
+
+Layout of ``OUT/`` (all paths inside are relative to it, so the directory can be
+copied to a cluster)::
+
+    data/{train,valid,test}[.extxyz|.pkl.gz|/]   the split in the family's format
+    <config file>                                 rendered from lammps_inputs/train/<family>.*.j2
+    train.json                                    family, GU bookkeeping, commands, dataset hashes
+    run.sh                                        the commands, runnable without elbench
+    job.sbatch                                    the same for SLURM
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import shlex
+from pathlib import Path
+
+import jinja2
+
+from elbench import __version__
+from elbench.config import check_safe_name
+from elbench.errors import InputError
+from elbench.io import atomic_write_json, atomic_write_text, sha256_file
+from elbench.render import validate
+from elbench.resources import templates_dir
+from elbench.train.families import Family, family, preset
+
+
+def _tojson(value) -> validate.Checked:
+    text = json.dumps(value)
+    if any(ch in text for ch in "\n\r\x00`$"):
+        raise InputError(f"{text!r} cannot be written into a training config", key="template")
+    return validate.Checked(text)
+
+
+@functools.lru_cache(maxsize=2)
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir())), undefined=jinja2.StrictUndefined,
+                             finalize=validate.finalize, autoescape=False, trim_blocks=True, lstrip_blocks=True,
+                             keep_trailing_newline=True)
+    env.filters.update(tojson=_tojson, fmt=validate.fmt)
+    return env
+
+
+def gradient_update_plan(fam: Family, gradient_updates: int, n_train: int, batch_size: int) -> dict:
+    """How the requested GU becomes the family's knob, and the effective GU."""
+    if gradient_updates < 1 or batch_size < 1 or n_train < 1:
+        raise InputError("gradient updates, batch size and training-set size must be positive", key="gradient-updates")
+    if fam.gu_mode == "epochs":
+        batches = math.ceil(n_train / batch_size)
+        epochs = max(1, round(gradient_updates / batches))
+        return {"mode": "epochs", "epochs": epochs, "batch_size": batch_size, "effective_gradient_updates": epochs * batches}
+    if fam.gu_mode == "full-batch":
+        return {"mode": "full-batch", "epochs": gradient_updates, "batch_size": n_train,
+                "effective_gradient_updates": gradient_updates}
+    return {"mode": "steps", "epochs": gradient_updates * batch_size / n_train, "batch_size": batch_size,
+            "effective_gradient_updates": gradient_updates}
+
+
+def _data_paths(fam: Family, written: dict[str, Path], out: Path) -> dict[str, str | list[str]]:
+    rel = {part: str(path.relative_to(out)) for part, path in written.items()}
+    if fam.data_format == "deepmd":
+        return {part: sorted(str(p.parent.relative_to(out)) for p in (out / r).glob("*/type.raw")) for part, r in rel.items()}
+    rel.setdefault("valid", rel.get("test", rel["train"]))
+    rel.setdefault("test", rel["valid"])
+    return rel
+
+
+def render_training(
+    family_name: str,
+    split_dir: str | Path,
+    out_dir: str | Path,
+    *,
+    set_name: str = "mixed",
+    gradient_updates: int = 1000,
+    batch_size: int = 1,
+    seed: int = 1,
+    cutoff_A: float | None = None,
+    preset_name: str = "tiny",
+    name: str | None = None,
+    slurm: dict | None = None,
+) -> dict:
+    """Render a training directory; returns train.json's content."""
+    from elbench.dataset.convert import convert_splits
+    from elbench.dataset.frames import read_frames, validate_frames
+
+    fam = family(family_name)
+    split_dir, out = Path(split_dir), Path(out_dir)
+    name = check_name(name or f"{family_name}-{set_name}")
+    train_file = split_dir / set_name / "train.extxyz"
+    if not train_file.is_file():
+        raise InputError(f"no training split for set '{set_name}'; run `elbench dataset split`", file=train_file, key="set")
+    frames = validate_frames_cached(train_file)
+    n_train, type_map = frames
+    hp = preset(fam, preset_name)
+    cutoff = float(cutoff_A if cutoff_A is not None else fam.default_cutoff_A)
+    if not 2.0 <= cutoff <= 12.0:
+        raise InputError(f"cutoff {cutoff} Å is outside 2–12 Å", key="cutoff-A")
+    plan = gradient_update_plan(fam, gradient_updates, n_train, batch_size)
+    out.mkdir(parents=True, exist_ok=True)
+    written = convert_splits(split_dir, fam.data_format, type_map, set_name, out / "data")
+    data = _data_paths(fam, written, out)
+    save_every = max(1, gradient_updates // 10)
+    context = {
+        "version": __version__, "name": name, "set_name": set_name, "type_map": type_map, "cutoff_A": cutoff,
+        "seed": seed, "gradient_updates": gradient_updates, "batch_size": plan["batch_size"],
+        "epochs": int(round(plan["epochs"])) if plan["mode"] == "epochs" else plan["epochs"],
+        "n_train": n_train, "hp": hp, "data": data, "log_every": save_every, "save_every": save_every,
+        "decay_steps": max(1, gradient_updates // 20),
+    }
+    if fam.name == "mace":
+        context["name"] = "elbench"
+    try:
+        text = environment().get_template(fam.template).render(**context)
+    except jinja2.UndefinedError as err:
+        raise InputError(f"training template {fam.template} needs a value that was not given: {err.message}") from None
+    atomic_write_text(out / fam.config_file, text)
+    mp_layers = int(hp.get(fam.message_passing_layers_key, 0)) if fam.message_passing_layers_key else 0
+    record = {
+        "elbench_version": __version__,
+        "name": name,
+        "family": fam.name,
+        "environment": fam.environment,
+        "config_file": fam.config_file,
+        "template": f"lammps_inputs/{fam.template}",
+        "preset": preset_name,
+        "hyperparameters": hp,
+        "cutoff_A": cutoff,
+        "message_passing_layers": mp_layers,
+        "receptive_field_A": cutoff * max(1, mp_layers),
+        "type_map": type_map,
+        "training_set": set_name,
+        "n_train": n_train,
+        "seed": seed,
+        "gradient_updates": {"requested": gradient_updates, **plan,
+                             "definition": "GU = epochs x n_train / batch_size"},
+        "commands": [list(c) for c in fam.commands],
+        "model_files": list(fam.model_files),
+        "data": {part: {"path": str(p.relative_to(out)), "source": str(split_dir / set_name / f"{part}.extxyz"),
+                        "source_sha256": sha256_file(split_dir / set_name / f"{part}.extxyz")}
+                 for part, p in written.items()},
+    }
+    atomic_write_json(out / "train.json", record)
+    write_scripts(out, record, slurm or {})
+    return record
+
+
+def check_name(value: str) -> str:
+    try:
+        return check_safe_name(value)
+    except ValueError as err:
+        raise InputError(str(err), key="name") from None
+
+
+@functools.lru_cache(maxsize=16)
+def _train_info(path: str, mtime: float) -> tuple[int, list[str]]:
+    from elbench.dataset.frames import read_frames, validate_frames
+
+    frames = read_frames(path)
+    info = validate_frames(frames, path)
+    return len(frames), info.type_map
+
+
+def validate_frames_cached(path: Path) -> tuple[int, list[str]]:
+    n, tm = _train_info(str(path), path.stat().st_mtime)
+    return n, list(tm)
+
+
+def env_bin(environment: str) -> Path:
+    from elbench.engines.select import env_dir
+
+    return env_dir(environment) / "bin"
+
+
+def command_lines(record: dict) -> list[str]:
+    bindir = env_bin(record["environment"])
+    return [" ".join(shlex.quote(str(bindir / c[0]) if i == 0 else c_i) for i, c_i in enumerate(c))
+            for c in record["commands"]]
+
+
+def write_scripts(out: Path, record: dict, slurm: dict) -> None:
+    """run.sh (local) and job.sbatch (SLURM) with the same commands."""
+    body = ["set -euo pipefail", 'cd "$(dirname "$0")"', "export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}",
+            *command_lines(record)]
+    head = f"# elbench {__version__}: train {record['name']} ({record['family']}, set {record['training_set']}, " \
+           f"{record['gradient_updates']['effective_gradient_updates']} gradient updates)"
+    atomic_write_text(out / "run.sh", "\n".join(["#!/usr/bin/env bash", head, *body]) + "\n")
+    (out / "run.sh").chmod(0o755)
+    directives = [f"#SBATCH --job-name=elb-{record['name']}", f"#SBATCH --time={slurm.get('time', '24:00:00')}",
+                  f"#SBATCH --nodes=1", f"#SBATCH --ntasks=1", f"#SBATCH --cpus-per-task={int(slurm.get('cpus_per_task', 8))}",
+                  "#SBATCH --output=train-%j.out"]
+    for key in ("partition", "account", "qos"):
+        if slurm.get(key):
+            directives.append(f"#SBATCH --{key}={check_name(slurm[key])}")
+    if int(slurm.get("gpus_per_node", 0)):
+        directives.append(f"#SBATCH --gpus-per-node={int(slurm['gpus_per_node'])}")
+    setup = [validate_setup(line) for line in slurm.get("setup_lines", [])]
+    sbatch = ["#!/usr/bin/env bash", *directives, head, "set -euo pipefail",
+              'cd "${SLURM_SUBMIT_DIR:-$(dirname "$0")}"', *setup,
+              "export OMP_NUM_THREADS=${SLURM_CPUS_PER_TASK:-1}", *command_lines(record)]
+    atomic_write_text(out / "job.sbatch", "\n".join(sbatch) + "\n")
+
+
+def validate_setup(line: str) -> str:
+    if any(ch in line for ch in "\n\r\x00"):
+        raise InputError("setup lines must be single lines", key="slurm.setup_lines")
+    return line
