@@ -10,6 +10,8 @@ import typer
 VERB_MODULES = [
     "analyze_cmd",
     "dataset_cmd",
+    "rmse_cmd",
+    "train_cmd",
     "init_cmd",
     "report_cmd",
     "build_cmd",
