@@ -172,7 +172,13 @@ def test_requeued_task_continues_from_its_restart(tmp_path, built_systems, slurm
         time.sleep(0.3)
     assert st.get("state") == "running", st
     subprocess.run(["scontrol", "requeue", f"{job}_0"], check=True, capture_output=True)
-    time.sleep(2)
+    # SLURM holds a requeued job for 2 minutes (BeginTime); let it start now
+    for _ in range(50):
+        time.sleep(0.2)
+        queued = subprocess.run(["squeue", "-h", "-j", job, "-o", "%T %r"], capture_output=True, text=True).stdout
+        if "BeginTime" in queued:
+            subprocess.run(["scontrol", "update", f"jobid={job}_0", "StartTime=now"], capture_output=True)
+            break
     wait_for_jobs([job], timeout_s=400)
     st = json.loads((d / "status.json").read_text())
     assert st["state"] == "done", st
