@@ -54,6 +54,23 @@ def atomic_write_json(path: str | Path, data: Any) -> Path:
     return atomic_write_text(path, json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
 
 
+def check_writable_dir(path: str | Path, *, key: str | None = None) -> None:
+    """Raise InputError unless ``path`` is, or can be created as, a writable directory.
+
+    Called before any work, so an output directory under a regular file (or a
+    read-only one) fails in one line and nothing is created.
+    """
+    from elbench.errors import InputError
+
+    probe = Path(path).absolute()
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        raise InputError(f"cannot write there: {probe} is not a directory", file=path, key=key)
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise InputError(f"cannot write there: {probe} is not writable", file=path, key=key)
+
+
 def read_json(path: str | Path) -> Any:
     with open(path) as handle:
         return json.load(handle)

@@ -19,6 +19,7 @@ from elbench.analysis.interface import InterfaceAnalysis
 from elbench.analysis.readers import open_trajectory
 from elbench.analysis.surface import metal_planes
 from elbench.analysis.writers import profiles_csv_text, write_outputs
+from elbench.io import check_writable_dir
 from elbench.errors import InputError
 from elbench.provenance import provenance
 
@@ -66,6 +67,7 @@ def detect_geometry(universe, roles: Roles) -> str:
 def analyze_trajectory(trajectory: Path, topology: Path, out_dir: Path, options: AnalysisOptions) -> AnalysisOutcome:
     """Analyse one trajectory; write profiles.csv, summary.json and figures into ``out_dir``."""
     t0 = time.perf_counter()
+    check_writable_dir(out_dir, key="--out")
     opened = open_trajectory(trajectory, topology, fmt=options.format, dt_ps=options.dt_ps)
     universe = opened.universe
     type_map = opened.data.type_map

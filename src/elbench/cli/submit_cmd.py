@@ -9,7 +9,8 @@ import typer
 from elbench.cli.common import DEFAULT_CAMPAIGN, CampaignOption, cli_errors, console
 from elbench.config import load_campaign
 from elbench.launch.campaign import campaign_run_dirs
-from elbench.launch.slurm import plan_arrays, record_submission, runs_to_submit, submit_array, write_arrays
+from elbench.launch.slurm import (plan_arrays, record_submission, runs_to_submit, sbatch_path, submit_array,
+                                  write_arrays)
 
 
 def register(app: typer.Typer) -> None:
@@ -46,6 +47,7 @@ def register(app: typer.Typer) -> None:
                 for d in arr.run_dirs:
                     typer.echo(f"# {d}")
             return
+        sbatch_path()  # no SLURM client: fail before any script is written
         write_arrays(arrays)
         submitted = []
         try:

@@ -88,6 +88,15 @@ def engine_for(binary: LammpsBinary, entry, lammps_cfg) -> tuple[str, str]:
     return engine, reason
 
 
+def check_family_file(manifest, entry) -> None:
+    """A model file of another family (e.g. a .yace under family dp) fails before anything is written."""
+    from elbench.engines.calculators import FAMILY_BACKENDS, CalculatorSpec, check_model_file
+
+    path = manifest.file_path(entry)
+    if path is not None and entry.family in FAMILY_BACKENDS:
+        check_model_file(CalculatorSpec(entry.family, path, tuple(entry.type_map)))
+
+
 def load_campaign_systems(campaign) -> dict[int, SystemInfo]:
     """The built systems of every charge state, checked against the campaign."""
     cfg = campaign.config.system
@@ -125,6 +134,7 @@ def plan_runs(campaign, *, binary: LammpsBinary | None = None) -> list[RunPlan]:
     for model in cfg.models:
         entry = manifest.get(model, campaign_file=campaign.path)
         manifest.verify_files(entry)
+        check_family_file(manifest, entry)
         mbinary = model_binary(binary, entry, cfg.lammps)
         engine, reason = engine_for(mbinary, entry, cfg.lammps)
         if engine == "bridge" and cfg.lammps.mpi_ranks > 1:

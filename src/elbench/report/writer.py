@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from elbench import __version__
-from elbench.io import atomic_write_json, atomic_write_text
+from elbench.io import atomic_write_json, atomic_write_text, check_writable_dir
 from elbench.provenance import provenance
 from elbench.report import figures as figs
 from elbench.report import tables as tabs
@@ -141,6 +141,7 @@ def render_html(blocks: list[Block], title: str) -> str:
 def write_report(data: ReportData, out_dir: Path | None = None) -> dict[str, Path]:
     """Write tables, figures, report.md, report.html and report.json; return their paths."""
     out_dir = out_dir or data.campaign.report_dir
+    check_writable_dir(out_dir, key="--out")
     fig_dir, tab_dir = out_dir / "figures", out_dir / "tables"
     for stale in list(fig_dir.glob("*.png")) + list(fig_dir.glob("*.svg")) if fig_dir.is_dir() else []:
         stale.unlink()
