@@ -87,6 +87,7 @@ class InterfaceAnalysis(ChunkedAnalysis):
             "h_assignment": {
                 "kd_tree_searches": orient.assigner.searches,
                 "neighbour_list_builds": orient.assigner.list_builds,
+                "candidate_checks": orient.assigner.candidate_checks,
                 "brute_force_checks": orient.assigner.brute_force_h,
             },
             "coordination_cutoff_A": ions.cutoff,

@@ -44,14 +44,11 @@ class IonKernel:
 
     def _coordination(self, chunk: Chunk) -> np.ndarray:
         """Number of O within the cutoff of each cation, (nf, n_cation)."""
-        box = chunk.lengths[:, None, :]
-        oxygen = chunk.oxygen.astype(np.float64)
-        out = np.empty(chunk.cation.shape[:2])
-        for i in range(chunk.cation.shape[1]):
-            dv = oxygen - chunk.cation[:, i : i + 1, :]
-            dv -= box * np.round(dv / box)
-            r2 = np.einsum("fij,fij->fi", dv, dv)
-            out[:, i] = np.count_nonzero(r2 < self.cutoff**2, axis=1)
+        box = chunk.lengths.astype(np.float32)[:, None, None, :]
+        dv = chunk.oxygen[:, None, :, :] - chunk.cation[:, :, None, :]  # (nf, nC, nO, 3)
+        dv -= box * np.round(dv / box)
+        r2 = np.einsum("fcij,fcij->fci", dv, dv)
+        out = np.count_nonzero(r2 < self.cutoff**2, axis=2).astype(np.float64)
         return out
 
 

@@ -47,51 +47,72 @@ def nearest_oxygen(oxygen: np.ndarray, hydrogen: np.ndarray, lengths: np.ndarray
 
 
 class HydrogenAssigner:
-    """Nearest-O assignment of every H, exact in every frame, searched rarely.
+    """Nearest-O assignment of every H, exact in every frame, with few searches.
 
-    Bound: H stays closest to its O_a if 2·d(H, O_a) < min_b d(O_a, O_b) —
-    any other O is then farther by the triangle inequality. The nearest O–O
-    distance is bounded from below with a neighbour list made at a reference
-    frame T (all O pairs closer than ``list_radius_A``): listed pairs are
-    measured exactly in every frame, unlisted ones are at least
-    ``list_radius_A − |ΔO_a| − max_b |ΔO_b|`` apart (displacements since T).
-    The few H that fail the bound are searched exactly (brute force over all O,
-    minimum image) in that frame; the list is renewed when too many fail.
+    At a reference frame T a KD-tree gives each O its O neighbours within
+    ``list_radius_A`` and its nearest O–O distance nn_a(T). In a later frame,
+    with displacements since T (disp_a for O_a, M the largest of all O):
+
+    1. an H stays with its O_a if 2·d(H, O_a) < nn_a(T) − disp_a − M, since every
+       other O is then farther (triangle inequality) — checked for all H at once;
+    2. an H failing (1) is compared exactly with O_a's listed neighbours; the
+       nearest of them is exact if it is closer than ``list_radius_A − disp_a −
+       M − d(H, O_a)`` (the least distance to any unlisted O);
+    3. an H failing (2) is compared with every O (brute force, minimum image).
+
+    The reference is renewed when M exceeds ``refresh_A`` or when more than
+    ``refresh_fraction`` of the H need step 2.
     """
 
-    def __init__(self, n_oxygen: int, n_hydrogen: int, list_radius_A: float = 4.0, refresh_fraction: float = 0.02) -> None:
+    def __init__(
+        self,
+        n_oxygen: int,
+        n_hydrogen: int,
+        list_radius_A: float = 3.8,
+        refresh_A: float = 0.8,
+        refresh_fraction: float = 0.25,
+        max_neighbours: int = 12,
+        window_frames: int = 16,
+    ) -> None:
         self.n_oxygen = n_oxygen
         self.n_hydrogen = n_hydrogen
         self.list_radius_A = list_radius_A
+        self.refresh_A = refresh_A
         self.refresh_fraction = refresh_fraction
+        self.max_neighbours = max_neighbours
+        self.window_frames = window_frames
         self.assign: np.ndarray | None = None  # (nH,) current O index of each H
-        self.ref_oxygen: np.ndarray | None = None
-        self.neighbours: np.ndarray | None = None  # (nO, K) listed O neighbours (self-padded)
-        self.searches = 0  # full KD-tree searches (H→O) and list rebuilds
-        self.list_builds = 0
-        self.brute_force_h = 0  # H checked exactly by brute force
+        self.searches = 0  # full KD-tree H→O searches
+        self.list_builds = 0  # O–O neighbour lists made
+        self.candidate_checks = 0  # (frame, H) pairs resolved by step 2
+        self.brute_force_h = 0  # (frame, H) pairs resolved by step 3
 
     def _build_list(self, oxygen: np.ndarray, lengths: np.ndarray) -> None:
         box = np.asarray(lengths, dtype=np.float64)
         o = _wrap(oxygen.astype(np.float64), box)
         tree = cKDTree(o, boxsize=box)
-        pairs = tree.query_pairs(self.list_radius_A, output_type="ndarray")
-        a = np.concatenate([pairs[:, 0], pairs[:, 1]]) if len(pairs) else np.zeros(0, np.intp)
-        b = np.concatenate([pairs[:, 1], pairs[:, 0]]) if len(pairs) else np.zeros(0, np.intp)
-        counts = np.bincount(a, minlength=self.n_oxygen)
-        k = max(int(counts.max()) if len(counts) else 0, 1)
-        nbr = np.repeat(np.arange(self.n_oxygen)[:, None], k, axis=1)
-        order = np.argsort(a, kind="stable")
-        a, b = a[order], b[order]
-        slot = np.arange(len(a)) - np.repeat(np.cumsum(counts) - counts, counts)
-        nbr[a, slot] = b
-        self.neighbours = nbr
-        self.padding = nbr == np.arange(self.n_oxygen)[:, None]
-        self.ref_oxygen = oxygen.astype(np.float64)
+        k = min(self.max_neighbours, self.n_oxygen - 1) + 1
+        dist, idx = tree.query(o, k=k, distance_upper_bound=self.list_radius_A)
+        dist, idx = np.atleast_2d(dist), np.atleast_2d(idx)
+        if dist.shape[0] != self.n_oxygen:
+            dist, idx = dist.T, idx.T
+        self_idx = np.arange(self.n_oxygen)[:, None]
+        missing = ~np.isfinite(dist)
+        idx = np.where(missing, self_idx, idx)
+        nbr, nbr_d = idx[:, 1:], dist[:, 1:]
+        # the list is complete up to list_reach: the radius, or less where max_neighbours O fell inside it
+        last = nbr_d[:, -1] if nbr.shape[1] else np.full(self.n_oxygen, np.inf)
+        self.list_reach = float(min(self.list_radius_A, np.min(last)))
+        first = nbr_d[:, 0] if nbr.shape[1] else np.full(self.n_oxygen, np.inf)
+        # no O within reach means the nearest is at least list_reach away (never "infinitely" far)
+        self.nn_oo = np.minimum(first, self.list_reach).astype(np.float32)
+        self.neighbours = nbr if nbr.shape[1] else self_idx
+        self.ref_oxygen = oxygen.astype(np.float32)
         self.list_builds += 1
+        self._fresh = True
 
     def assign_chunk(self, oxygen: np.ndarray, hydrogen: np.ndarray, lengths: np.ndarray):
-        """Assignments (nf, nH) and minimum-image O→H vectors (nf, nH, 3) for a chunk."""
+        """Assignments (nf, nH) and minimum-image O→H vectors (nf, nH, 3, float32) for a chunk."""
         nf = oxygen.shape[0]
         if self.assign is None:
             _, idx = nearest_oxygen(oxygen[0], hydrogen[0], lengths[0])
@@ -99,56 +120,81 @@ class HydrogenAssigner:
             self.searches += 1
             self._build_list(oxygen[0], lengths[0])
         out = np.empty((nf, self.n_hydrogen), dtype=np.intp)
-        vec = np.empty((nf, self.n_hydrogen, 3), dtype=np.float64)
+        vec = np.empty((nf, self.n_hydrogen, 3), dtype=np.float32)
+        box_all = lengths.astype(np.float32)
         start = 0
         while start < nf:
-            sl = slice(start, nf)
-            o = oxygen[sl].astype(np.float64)
-            box = lengths[sl]
-            v = hydrogen[sl] - np.take(o, self.assign, axis=1)
-            minimum_image(v, box)
-            d_ho = np.sqrt(np.einsum("fij,fij->fi", v, v))
-            lower = self._nn_lower_bound(o, box)
-            ok = 2.0 * d_ho < np.take(lower, self.assign, axis=1)
-            n_bad = (~ok).sum(axis=1)
-            too_many = np.flatnonzero(n_bad > self.refresh_fraction * self.n_hydrogen)
-            if len(too_many) and too_many[0] == 0 and self.list_builds and self._fresh:
-                too_many = too_many[1:]  # the list is new: brute force this frame
-            stop = nf if len(too_many) == 0 else start + int(too_many[0])
-            m = stop - start
-            if m == 0:
+            # a window of frames: work thrown away when the reference is renewed stays small
+            window = slice(start, min(start + self.window_frames, nf))
+            o = oxygen[window]
+            h = hydrogen[window]
+            box = box_all[window]
+            dref = o - self.ref_oxygen[None]
+            minimum_image(dref, box)
+            disp = np.sqrt(np.einsum("fij,fij->fi", dref, dref))
+            big = disp.max(axis=1)
+            stale = np.flatnonzero(big > self.refresh_A)
+            m = len(big) if len(stale) == 0 else int(stale[0])
+            done = 0
+            if m:
+                done = self._segment(o[:m], h[:m], box[:m], disp[:m], big[:m], out[start : start + m], vec[start : start + m])
+            if done == 0:  # O moved too far, or too many H need step 2: renew the reference here
                 self._build_list(oxygen[start], lengths[start])
-                self._fresh = True
                 continue
             self._fresh = False
-            assign = np.broadcast_to(self.assign, (m, self.n_hydrogen)).copy()
-            bad_f, bad_h = np.nonzero(~ok[:m])
-            if len(bad_f):
-                self._brute_force(o[:m], hydrogen[sl][:m], box[:m], bad_f, bad_h, assign, v)
-            out[start:stop] = assign
-            vec[start:stop] = v[:m]
-            self.assign = assign[-1].copy()
-            start = stop
+            start += done
         return out, vec
 
-    _fresh = False
+    def _segment(self, o, h, box, disp, big, out, vec) -> int:
+        """Assign frames of one reference; returns how many frames were done."""
+        assign = self.assign
+        v = h - np.take(o, assign, axis=1)
+        minimum_image(v, box)
+        d_ho = np.sqrt(np.einsum("fij,fij->fi", v, v))
+        slack = np.take(disp, assign, axis=1) + big[:, None]
+        fail = 2.0 * d_ho >= np.take(self.nn_oo, assign)[None, :] - slack
+        n_fail = fail.sum(axis=1)
+        limit = self.refresh_fraction * self.n_hydrogen
+        over = np.flatnonzero(n_fail > limit)
+        m = len(n_fail)
+        if len(over):
+            m = int(over[0]) if over[0] > 0 or not self._fresh else 1
+        if m == 0:
+            return 0  # renew the list at this frame first
+        frames = np.broadcast_to(assign, (m, self.n_hydrogen)).copy()
+        bad_f, bad_h = np.nonzero(fail[:m])
+        if len(bad_f):
+            self._candidates(o, h, box, disp, big, d_ho, bad_f, bad_h, frames, v)
+        out[:m] = frames
+        vec[:m] = v[:m]
+        self.assign = frames[-1].copy()
+        return m
 
-    def _nn_lower_bound(self, o: np.ndarray, box: np.ndarray) -> np.ndarray:
-        """Lower bound (nf, nO) on each O's nearest-O distance in each frame."""
-        dref = o - self.ref_oxygen[None]
-        minimum_image(dref, box)
-        disp = np.sqrt(np.einsum("fij,fij->fi", dref, dref))
-        unlisted = self.list_radius_A - disp - disp.max(axis=1, keepdims=True)
-        nf, n_o = disp.shape
-        k = self.neighbours.shape[1]
-        dv = np.take(o, self.neighbours.ravel(), axis=1).reshape(nf, n_o, k, 3) - o[:, :, None, :]
-        dv -= box[:, None, None, :] * np.round(dv / box[:, None, None, :])
-        dist = np.sqrt(np.einsum("fikj,fikj->fik", dv, dv))
-        dist[:, self.padding] = np.inf
-        return np.minimum(dist.min(axis=2), unlisted)
+    def _candidates(self, o, h, box, disp, big, d_ho, bad_f, bad_h, frames, v) -> None:
+        """Step 2 (listed neighbours of the current O) and step 3 (all O) for failing H."""
+        a = self.assign[bad_h]
+        cand = self.neighbours[a]  # (p, K)
+        dv = h[bad_f, bad_h][:, None, :] - o[bad_f[:, None], cand]
+        bx = box[bad_f][:, None, :]
+        dv -= bx * np.round(dv / bx)
+        dist = np.sqrt(np.einsum("pkj,pkj->pk", dv, dv))
+        j = np.argmin(dist, axis=1)
+        rows = np.arange(len(j))
+        best = dist[rows, j]
+        cur = d_ho[bad_f, bad_h]
+        closer = best < cur
+        new_a = np.where(closer, cand[rows, j], a)
+        new_d = np.where(closer, best, cur)
+        frames[bad_f, bad_h] = new_a
+        v[bad_f[closer], bad_h[closer]] = dv[rows[closer], j[closer]]
+        self.candidate_checks += len(bad_f)
+        unlisted = self.list_reach - disp[bad_f, a] - big[bad_f] - cur
+        brute = new_d >= unlisted
+        if np.any(brute):
+            self._brute_force(o, h, box, bad_f[brute], bad_h[brute], frames, v)
 
     def _brute_force(self, o, h, box, bad_f, bad_h, assign, v, batch: int = 256) -> None:
-        """Exact nearest O for the (frame, H) pairs that failed the bound."""
+        """Exact nearest O for the (frame, H) pairs no bound settles."""
         self.brute_force_h += len(bad_f)
         for s in range(0, len(bad_f), batch):
             f, hh = bad_f[s : s + batch], bad_h[s : s + batch]
@@ -244,4 +290,4 @@ class WaterOrientation(ChunkedAnalysis):
                 "n_water": s["n_water"].total,
             }
         self.results.searches = kernel.assigner.searches
-        self.results.partial_searches = kernel.assigner.partial_searches
+        self.results.brute_force_checks = kernel.assigner.brute_force_h
