@@ -94,44 +94,76 @@ def test_segments_chain_into_one_trajectory(tmp_path):
     assert run_one(d, RunOptions(resume=True)).state == "skipped"
 
 
+def _newest_step(d: Path) -> int:
+    logs = sorted((d / "segments").glob("*.log.lammps")) if (d / "segments").exists() else []
+    if not logs:
+        return -1
+    rows, _ = read_log(logs[-1])
+    return int(rows[-1]["Step"]) if rows else -1
+
+
+def _start_and_wait(d: Path, cwd: Path, at_step: int, extra: list[str]) -> tuple[subprocess.Popen, int]:
+    proc = subprocess.Popen(ELBENCH + ["run", "--run-dir", str(d), *extra], cwd=cwd,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    deadline = time.time() + 120
+    step = -1
+    while time.time() < deadline and proc.poll() is None:
+        step = _newest_step(d)
+        if step >= at_step:
+            break
+        time.sleep(0.005)
+    assert proc.poll() is None, f"run ended before step {at_step}: {proc.stdout.read().decode()}"
+    return proc, step
+
+
 def test_sigkill_at_a_random_step_then_resume_keeps_every_frame_once(tmp_path):
     d = make_run_dir(tmp_path / "run", eq_steps=100, prod_steps=3000, dump_every=20, restart_every=200,
                      thermo_every=20, size=(6, 8, 4))
     kill_at = random.Random(os.getpid()).randrange(300, 2600)
-    proc = subprocess.Popen(ELBENCH + ["run", "--run-dir", str(d)], cwd=tmp_path,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    log = d / "segments" / "001.log.lammps"
-    deadline = time.time() + 120
-    step = -1
-    while time.time() < deadline and proc.poll() is None:
-        rows, _ = read_log(log) if log.exists() else ([], None)
-        step = int(rows[-1]["Step"]) if rows else -1
-        if step >= kill_at:
-            break
-        time.sleep(0.005)
-    assert proc.poll() is None, f"run ended before the kill at step {kill_at}: {proc.stdout.read().decode()}"
+    # 2 ps segments of 1000 steps at 2 fs: the kill lands in segment 1, 2 or 3
+    proc, step = _start_and_wait(d, tmp_path, kill_at, ["--segment-ps", "2.0"])
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     time.sleep(0.3)  # LAMMPS dies with its parent (PDEATHSIG)
     assert _status(d)["state"] == "running"  # what a crash leaves behind
     assert lock.read_lock(d)["pid"] == proc.pid  # a stale lock
-    partial = index_dcd(d / "segments" / "001.traj.dcd").steps
-    assert partial and partial[-1] >= kill_at - 20
+    killed = _launch(d)["segments"][-1]
+    assert "ended_utc" not in killed and killed["start_step"] <= step < killed["end_step"]
+    partial = index_dcd(d / "segments" / f"{killed['index']:03d}.traj.dcd").steps
+    assert partial and partial[-1] >= step - 20
 
     skipped = subprocess.run(ELBENCH + ["run", "--run-dir", str(d)], cwd=tmp_path, capture_output=True, text=True)
     assert "use --resume" in skipped.stdout
 
-    resumed = subprocess.run(ELBENCH + ["run", "--run-dir", str(d), "--resume"], cwd=tmp_path,
-                             capture_output=True, text=True, timeout=300)
+    resumed = subprocess.run(ELBENCH + ["run", "--run-dir", str(d), "--resume", "--segment-ps", "2.0"],
+                             cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     segs = _launch(d)["segments"]
-    assert len(segs) == 2 and segs[1]["restart_from"] in ("restart.a", "restart.b")
-    assert segs[1]["start_step"] % 200 == 0 and segs[1]["start_step"] <= step
+    after = segs[killed["index"]]  # the first segment after the kill
+    assert after["restart_from"] in ("restart.a", "restart.b")
+    assert after["start_step"] % 200 == 0 and killed["start_step"] <= after["start_step"] <= step
+    assert segs[-1]["end_step"] == 3100
     steps = index_dcd(d / "traj.dcd").steps
     assert steps == list(range(100, 3101, 20)), f"killed at step {step}"
     xyz = _frames(d)
     assert len(xyz) == len(steps) and _max_jump(xyz) < 0.5
     assert _status(d)["state"] == "done" and not (d / "run.lock").exists()
+
+
+def test_sigterm_stops_cleanly_and_resume_finishes(tmp_path):
+    d = make_run_dir(tmp_path / "run", eq_steps=0, prod_steps=3000, dump_every=20, restart_every=200,
+                     thermo_every=20, size=(6, 8, 4))
+    proc, step = _start_and_wait(d, tmp_path, 500, [])
+    proc.send_signal(signal.SIGTERM)
+    out = proc.communicate(timeout=60)[0].decode()
+    assert proc.returncode == 3, out  # interrupted, resumable
+    st = _status(d)
+    assert st["state"] == "pending" and "interrupted" in st["reason"] and "--resume" in st["reason"]
+    assert not (d / "run.lock").exists()
+    resumed = subprocess.run(ELBENCH + ["run", "--run-dir", str(d), "--resume"], cwd=tmp_path,
+                             capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert index_dcd(d / "traj.dcd").steps == list(range(0, 3001, 20))
 
 
 def test_corrupt_newest_restart_falls_back_to_the_other(tmp_path):
@@ -237,8 +269,8 @@ def test_two_runners_on_one_set_of_runs_never_run_a_run_twice(tmp_path):
     dirs = [make_run_dir(tmp_path / f"r{i}", eq_steps=0, prod_steps=1500, dump_every=50, thermo_every=50,
                          seed=i, size=(6, 8, 3)) for i in range(3)]
     args = ELBENCH + ["run"] + [x for d in dirs for x in ("--run-dir", str(d))]
-    procs = [subprocess.Popen(args, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-             for _ in range(2)]
+    procs = [subprocess.Popen(args + extra, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+             for extra in ([], ["--jobs", "2"])]
     outs = [p.communicate(timeout=300)[0] for p in procs]
     assert all(p.returncode == 0 for p in procs), outs
     for d in dirs:

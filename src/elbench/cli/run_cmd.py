@@ -39,6 +39,7 @@ def register(app: typer.Typer) -> None:
         only: Annotated[list[str] | None, typer.Option("--only", help="run only this model (repeatable)")] = None,
         jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="runs at the same time (each uses the ranks in its run.sh)")] = 1,
         run_dir: Annotated[list[Path] | None, typer.Option("--run-dir", help="run these run directories instead of the campaign's (repeatable; used by job scripts)")] = None,
+        segment_ps: Annotated[float | None, typer.Option("--segment-ps", min=0.0, help="segment length in ps (overrides md.segment_ps; rounded up to whole restart intervals)")] = None,
         max_segments: Annotated[int | None, typer.Option("--max-segments", min=1, help="stop each run after this many segments (job time limits)")] = None,
         max_temperature_K: Annotated[float | None, typer.Option("--max-temperature-K", help="blow-up bound on the thermo temperature [default: max(1000, 3 x md.temperature_K)]")] = None,
         min_distance_A: Annotated[float | None, typer.Option("--min-distance-A", help="blow-up bound: atoms closer than this in a dumped frame")] = BlowupLimits.min_distance_A,
@@ -62,6 +63,8 @@ def register(app: typer.Typer) -> None:
             camp = load_campaign(campaign)
             dirs = campaign_run_dirs(camp, only)
         opts = options_for(camp, resume=resume, max_segments=max_segments, keep_segment_files=keep_segments)
+        if segment_ps:
+            opts.segment_ps = segment_ps
         opts.limits = _limits(opts.limits, max_temperature_K, min_distance_A, max_broken_water_fraction)
         outcomes = _run_with_progress(dirs, opts, jobs)
         _report(outcomes)

@@ -40,8 +40,7 @@ def options_for(campaign: Campaign | None, **overrides) -> RunOptions:
     if campaign is not None:
         md = campaign.config.md
         opts.restart_interval = md.restart_interval_steps
-        if md.segment_ps:
-            opts.segment_steps = max(1, md.steps(md.segment_ps))
+        opts.segment_ps = md.segment_ps
         opts.limits = BlowupLimits(max_temperature_K=max(1000.0, 3.0 * md.temperature_K))
     for key, value in overrides.items():
         if value is not None:

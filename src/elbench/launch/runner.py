@@ -55,6 +55,7 @@ ProgressFn = Callable[[Progress], None]
 class RunOptions:
     resume: bool = False
     segment_steps: int | None = None
+    segment_ps: float | None = None  # used when segment_steps is unset, with the run's own timestep
     restart_interval: int = 1000
     limits: BlowupLimits = field(default_factory=BlowupLimits)
     max_segments: int | None = None
@@ -166,14 +167,18 @@ class SegmentRunner:
         self.deck = parse_deck(run.deck_path.read_text(), run.deck_path)
         self.total = self.deck.total_steps
         self.interval = self.deck.restart_interval or opts.restart_interval
-        self.bounds = segment_bounds(self.total, opts.segment_steps, self.interval)
         self.binary = binary_for(run)
         dump = run.dump
         self.dump_file = dump.get("file") or (next(iter(self.deck.dumps.values()), None))
         self.dump_fmt = format_of(self.dump_file or "", dump.get("format")) if self.dump_file else None
         self.timestep_ps = (run.timestep_fs / 1000.0) if run.timestep_fs else (self.deck.timestep_ps or 0.001)
+        seg_steps = opts.segment_steps
+        if seg_steps is None and opts.segment_ps:
+            seg_steps = max(1, round(opts.segment_ps / self.timestep_ps))
+        self.bounds = segment_bounds(self.total, seg_steps, self.interval)
         self.types = self._read_types()
         self.launch = state.read_launch(self.dir)
+        self._dump_seen: dict[Path, tuple[int, float]] = {}
 
     # ---- bookkeeping
     def _read_types(self) -> np.ndarray | None:
@@ -353,12 +358,18 @@ class SegmentRunner:
             if failure is None:
                 last_step = max(last_step, int(row.get("Step", last_step)))
         if dump_rel and failure is None and not stopped:
-            failure = self._check_new_frames(self.dir / dump_rel, checked)
+            failure = self._check_new_frames(self.dir / dump_rel, checked, final=True)
         return failure, last_step, nsd, stopped
 
-    def _check_new_frames(self, path: Path, checked: set) -> Failure | None:
+    def _check_new_frames(self, path: Path, checked: set, final: bool = False) -> Failure | None:
         if not path.is_file() or self.dump_fmt is None:
             return None
+        size = path.stat().st_size
+        seen = self._dump_seen.get(path)
+        now = time.monotonic()
+        if not final and seen is not None and (seen[0] == size or (self.dump_fmt != "dcd" and now - seen[1] < 10.0)):
+            return None  # text and XTC files are re-indexed at most every 10 s while LAMMPS runs
+        self._dump_seen[path] = (size, now)
         index = index_file(path, self.dump_fmt)
         for ref in index.frames:
             if ref.step in checked:

@@ -75,11 +75,17 @@ def _dcd_layout(data: bytes) -> tuple[int, int, int, int, int, bool]:
 
 
 def index_dcd(path: Path) -> TrajIndex:
-    data = path.read_bytes() if path.is_file() else b""
+    """Frames of a DCD from its header and size alone (a partly written last frame is left out)."""
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as handle:
+            data = handle.read(4096)
+    except OSError:
+        return TrajIndex(path, "dcd", b"", [])
     if len(data) < 100:
         return TrajIndex(path, "dcd", b"", [])
     header, natoms, istart, nsavc, frame, _ = _dcd_layout(data)
-    count = (len(data) - header) // frame
+    count = max(0, (size - header) // frame)
     frames = [FrameRef(istart + i * nsavc, header + i * frame, header + (i + 1) * frame) for i in range(count)]
     return TrajIndex(path, "dcd", data[:header], frames, natoms, nsavc)
 
