@@ -306,8 +306,17 @@ def test_bridge_refuses_more_than_one_rank(tmp_path):
     assert "bridge engine runs on one MPI rank" in res.output and "asks for 2" in res.output
 
 
-def test_text_dump_segments_join(tmp_path):
+@pytest.mark.parametrize("fmt, name", [("custom", "traj.lammpstrj"), ("xtc", "traj.xtc")])
+def test_text_and_xtc_segments_join_and_cut_frames_are_dropped(tmp_path, fmt, name):
+    from elbench.launch.trajectory import index_file
+
     d = make_run_dir(tmp_path / "run", eq_steps=50, prod_steps=250, dump_every=25, restart_every=50,
-                     dump_format="custom")
-    assert run_one(d, RunOptions(segment_steps=100, poll_s=0.05)).state == "done"
-    assert index_text(d / "traj.lammpstrj").steps == list(range(50, 301, 25))
+                     dump_format=fmt)
+    assert run_one(d, RunOptions(segment_steps=100, poll_s=0.05, keep_segment_files=True)).state == "done"
+    kind = "xtc" if fmt == "xtc" else "text"
+    assert index_file(d / name, kind).steps == list(range(50, 301, 25))
+    seg = d / "segments" / f"002.{name}"
+    assert index_file(seg, kind).steps == [100, 125, 150, 175, 200]
+    data = seg.read_bytes()
+    seg.write_bytes(data[: len(data) - 37])  # a frame cut short by a crash
+    assert index_file(seg, kind).steps == [100, 125, 150, 175]

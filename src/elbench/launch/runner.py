@@ -331,7 +331,7 @@ class SegmentRunner:
                 step = int(row.get("Step", last_step))
                 failure = failure or check_thermo(row, self.opts.limits)
                 if failure is None:
-                    last_step = max(last_step, step)
+                    last_step = step  # the latest row (a minimization before reset_timestep counts up too)
             if dump_rel and failure is None:
                 failure = self._check_new_frames(self.dir / dump_rel, checked)
             elapsed = time.monotonic() - t0
@@ -356,7 +356,7 @@ class SegmentRunner:
         for row in log.poll():
             failure = failure or check_thermo(row, self.opts.limits)
             if failure is None:
-                last_step = max(last_step, int(row.get("Step", last_step)))
+                last_step = int(row.get("Step", last_step))
         if dump_rel and failure is None and not stopped:
             failure = self._check_new_frames(self.dir / dump_rel, checked, final=True)
         return failure, last_step, nsd, stopped

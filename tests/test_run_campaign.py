@@ -1,0 +1,98 @@
+"""`elbench run -c` on a real built and rendered reference campaign (Au(111)/water/Na+)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from elbench.cli.main import app
+from elbench.launch.trajectory import index_dcd
+
+pytestmark = pytest.mark.lammps
+runner = CliRunner()
+
+CAMPAIGN = """
+name = "runtest"
+models = ["reference"]
+[system]
+repeats = [6, 8]
+layers = 3
+fixed_layers = 1
+water_thickness_A = 8.0
+vacuum_A = 10.0
+charge_states = [1]
+[md]
+timestep_fs = {timestep_fs}
+equilibration_ps = {eq_ps}
+production_ps = 0.08
+dump_interval_steps = {dump}
+thermo_interval_steps = {dump}
+restart_interval_steps = 40
+segment_ps = 0.04
+seeds = [1]
+"""
+
+
+@pytest.fixture(scope="module")
+def systems(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("run-build")
+    (root / "elbench.toml").write_text(CAMPAIGN.format(timestep_fs=0.5, dump=20, eq_ps=0.02))
+    res = runner.invoke(app, ["build", "-c", str(root / "elbench.toml")])
+    assert res.exit_code == 0, res.output
+    return root / "systems"
+
+
+def _campaign(tmp_path: Path, systems: Path, *, render: bool = True, **kw) -> Path:
+    path = tmp_path / "elbench.toml"
+    path.write_text(CAMPAIGN.format(**({"timestep_fs": 0.5, "dump": 20, "eq_ps": 0.02} | kw)))
+    shutil.copytree(systems, tmp_path / "systems")
+    if render:
+        res = runner.invoke(app, ["render", "-c", str(path)])
+        assert res.exit_code == 0, res.output
+    return path
+
+
+def test_run_before_render_and_unknown_model_are_refused(tmp_path, systems):
+    camp = _campaign(tmp_path, systems, render=False)
+    res = runner.invoke(app, ["run", "-c", str(camp)])
+    assert res.exit_code == 2 and "not rendered" in res.output and "elbench render" in res.output
+    res = runner.invoke(app, ["run", "-c", str(camp), "--only", "nosuch"])
+    assert res.exit_code == 2 and "allowed: reference" in res.output
+
+
+def test_reference_campaign_runs_in_segments(tmp_path, systems):
+    camp = _campaign(tmp_path, systems)
+    res = runner.invoke(app, ["run", "-c", str(camp), "--only", "reference", "--jobs", "2"])
+    assert res.exit_code == 0, res.output
+    d = tmp_path / "runs" / "reference" / "q1" / "s1"
+    st = json.loads((d / "status.json").read_text())
+    assert st["state"] == "done" and st["step"] == 200
+    launch = json.loads((d / "launch.json").read_text())
+    # segment_ps = 0.04 ps at 0.5 fs = 80 steps (two restart intervals); the deck minimizes first
+    assert [(s["start_step"], s["end_step"]) for s in launch["segments"]] == [(0, 80), (80, 160), (160, 200)]
+    assert any(k.startswith("model:") for k in launch["model_sha256"]) or launch["model_sha256"] == {}
+    assert "minimize" in (d / "segments" / "001.in.lammps").read_text()
+    assert "minimize" not in [ln.split()[0] for ln in (d / "segments" / "002.in.lammps").read_text().splitlines()
+                              if ln.strip() and not ln.startswith("#")]
+    assert index_dcd(d / "traj.dcd").steps == list(range(40, 201, 20))
+    table = runner.invoke(app, ["status", "-c", str(camp)])
+    assert table.exit_code == 0 and "1 done" in table.stdout
+
+
+def test_absurd_timestep_on_the_interface_fails_with_reason_and_keeps_frames(tmp_path, systems):
+    camp = _campaign(tmp_path, systems, timestep_fs=5.0, dump=2, eq_ps=0.0)
+    res = runner.invoke(app, ["run", "-c", str(camp)])
+    assert res.exit_code == 1
+    d = tmp_path / "runs" / "reference" / "q1" / "s1"
+    st = json.loads((d / "status.json").read_text())
+    assert st["state"] == "failed"
+    assert any(word in st["reason"] for word in ("water dissociation", "closer than", "above the bound",
+                                                  "Lost atoms", "non-finite", "ERROR"))
+    steps = index_dcd(d / "traj.dcd").steps
+    assert steps and steps == list(range(0, st["failed_step"], 2)) and st["last_good_frame_step"] == steps[-1]
+    views = json.loads(runner.invoke(app, ["status", "-c", str(camp), "--json"]).stdout)
+    assert views[0]["state"] == "failed" and f"step {st['failed_step']}" in views[0]["reason"]
