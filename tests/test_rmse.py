@@ -76,3 +76,16 @@ def test_rmse_bad_input(tmp_path):
     assert r.exit_code == 2 and "no-such-model" in r.output
     r = runner.invoke(app, ["rmse", "reference", str(DATA / "reference_small.extxyz")])
     assert r.exit_code == 2 and "--systems" in r.output
+
+
+def test_rmse_json_has_the_report_layout():
+    """rmse.json carries the names elbench.report reads (RMSE_FORMAT_DOC) as well as its own."""
+    frames = read_frames(DATA / "reference_small.extxyz")[:10]
+    ref_e = np.array([a.info[ENERGY_KEY] for a in frames])
+    ref_f = [a.arrays[FORCES_KEY] for a in frames]
+    rec = rmse_report(ref_e, ref_e + 0.01, np.array([len(a) for a in frames]), ref_f, [f + 0.001 for f in ref_f],
+                      [a.info[CHARGE_KEY] for a in frames])
+    o = rec["overall"]
+    assert o["energy_rmse_meV_atom"] == o["energy_meV_atom"] and o["force_rmse_meV_A"] == pytest.approx(1.0)
+    assert rec["frames"][0]["energy_pred_eV"] - rec["frames"][0]["energy_ref_eV"] == pytest.approx(0.01)
+    assert len(rec["forces"]["ref_eV_A"]) == len(rec["forces"]["charge_state"]) == len(rec["parity"]["force"])

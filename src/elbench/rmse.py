@@ -16,13 +16,16 @@ in-process with LAMMPS on the built systems (``--systems``).
 
 ``rmse.json`` layout (read by ``elbench report``)::
 
-    {"model": str, "family": str, "dataset": path, "dataset_sha256": str, "engine": str,
+    {"model": str, "family": str, "dataset": {"path": str, "sha256": str}, "dataset_sha256": str, "engine": str,
      "units": {"energy": "meV/atom", "force": "meV/A", "parity_energy": "eV/atom", "parity_force": "eV/A"},
-     "per_charge_state": {"<n>": {"energy_meV_atom": f, "force_meV_A": f, "n_frames": i, "n_atoms": i}},
-     "overall": {"energy_meV_atom": f, "force_meV_A": f, "n_frames": i, "n_atoms": i},
+     "per_charge_state": {"<n>": {"energy_meV_atom": f, "force_meV_A": f, "n_frames": i, "n_atoms": i,
+                                  "energy_rmse_meV_atom": f, "force_rmse_meV_A": f}},   # same values, report's names
+     "overall": {... same keys ...},
      "parity": {"energy": [[ref, pred], ...],            # eV/atom, every frame
                 "force": [[ref, pred], ...],             # eV/A, <= 20000 components (seeded subsample)
                 "energy_charge_state": [n, ...]},        # charge state of each energy point
+     "frames": [{"charge_state": n, "n_atoms": i, "energy_ref_eV": f, "energy_pred_eV": f}, ...],
+     "forces": {"charge_state": [...], "ref_eV_A": [...], "pred_eV_A": [...]},   # same subsample as parity
      "provenance": {...}}
 """
 
@@ -45,12 +48,11 @@ def metrics(ref_e: np.ndarray, pred_e: np.ndarray, natoms: np.ndarray, ref_f: li
     """RMSE of one group of frames (energies in eV, forces in eV/Å) in meV/atom and meV/Å."""
     de = (np.asarray(pred_e) - np.asarray(ref_e)) / np.asarray(natoms)
     df = np.concatenate([(np.asarray(p) - np.asarray(r)).ravel() for r, p in zip(ref_f, pred_f)])
-    return {
-        "energy_meV_atom": float(np.sqrt(np.mean(de**2)) * 1000.0),
-        "force_meV_A": float(np.sqrt(np.mean(df**2)) * 1000.0),
-        "n_frames": int(len(de)),
-        "n_atoms": int(np.sum(natoms)),
-    }
+    e = float(np.sqrt(np.mean(de**2)) * 1000.0)
+    f = float(np.sqrt(np.mean(df**2)) * 1000.0)
+    # both spellings: energy_meV_atom (this module) and energy_rmse_meV_atom (elbench.report.data)
+    return {"energy_meV_atom": e, "force_meV_A": f, "energy_rmse_meV_atom": e, "force_rmse_meV_A": f,
+            "n_frames": int(len(de)), "n_atoms": int(np.sum(natoms))}
 
 
 def rmse_report(ref_e, pred_e, natoms, ref_f, pred_f, charge_states, *, seed: int = 0) -> dict:
@@ -72,7 +74,14 @@ def rmse_report(ref_e, pred_e, natoms, ref_f, pred_f, charge_states, *, seed: in
         "force": [[float(r), float(p)] for r, p in zip(rf, pf)],
         "energy_charge_state": charge_states.tolist(),
     }
-    return {"per_charge_state": per, "overall": overall, "parity": parity}
+    # the per-frame layout elbench.report reads (RMSE_FORMAT_DOC in report/data.py)
+    frames = [{"charge_state": int(q), "n_atoms": int(n), "energy_ref_eV": float(r), "energy_pred_eV": float(p)}
+              for q, n, r, p in zip(charge_states, natoms, ref_e, pred_e)]
+    fq = np.concatenate([np.full(np.size(f), q) for f, q in zip(ref_f, charge_states)])
+    if len(fq) > MAX_PARITY_FORCES:
+        fq = fq[keep]
+    forces = {"charge_state": fq.astype(int).tolist(), "ref_eV_A": rf.tolist(), "pred_eV_A": pf.tolist()}
+    return {"per_charge_state": per, "overall": overall, "parity": parity, "frames": frames, "forces": forces}
 
 
 # ---------------------------------------------------------------- predictions
@@ -179,7 +188,9 @@ def model_rmse(model: str, dataset: Path, *, manifest=None, systems_dir: Path | 
     ref_e = np.array([a.info[ENERGY_KEY] for a in frames])
     ref_f = [np.asarray(a.arrays[FORCES_KEY]) for a in frames]
     natoms = np.array([len(a) for a in frames])
-    record = {"model": model, "family": entry.family, "dataset": str(dataset), "dataset_sha256": sha256_file(dataset),
+    digest = sha256_file(dataset)
+    record = {"model": model, "family": entry.family, "dataset": {"path": str(dataset), "sha256": digest},
+              "dataset_sha256": digest,
               "engine": engine,
               "units": {"energy": "meV/atom", "force": "meV/A", "parity_energy": "eV/atom", "parity_force": "eV/A"}}
     record |= rmse_report(ref_e, pred_e, natoms, ref_f, pred_f, [a.info["charge_state"] for a in frames])
