@@ -98,3 +98,64 @@ def read_traj(run_dir: Path, n_atoms: int):
                      topology_format="DATA", atom_style="id type x y z", dt=0.0005)
     assert len(u.atoms) == n_atoms
     return u
+
+
+_CAMPAIGNS: dict[str, Path] = {}
+
+
+def small_campaign(tmp_path_factory) -> Path:
+    """One built small campaign per test session."""
+    if "c" not in _CAMPAIGNS:
+        _CAMPAIGNS["c"] = build_small_campaign(tmp_path_factory.mktemp("small"))
+    return _CAMPAIGNS["c"]
+
+
+def initial_positions(data_file: Path) -> "np.ndarray":
+    """Positions of the data file, ordered by atom id."""
+    import numpy as np
+
+    lines = data_file.read_text().splitlines()
+    start = next(i for i, ln in enumerate(lines) if ln.startswith("Atoms")) + 2
+    rows = []
+    for ln in lines[start:]:
+        if not ln.strip():
+            break
+        rows.append([float(v) for v in ln.split()[:5]])
+    arr = np.array(sorted(rows))
+    return arr[:, 2:5]
+
+
+def check_family_md(model: str, family: str, tmp_path: Path, campaign: Path, *, n: int, steps: int = 50,
+                    dump_interval: int = 10) -> dict:
+    """50-step NVT through the bridge at charge state n: preflight parity, frozen atoms, readable dump."""
+    import numpy as np
+
+    python = require_env(family)
+    system_dir = campaign / "systems" / f"q{n}"
+    info = json.loads((system_dir / "system.json").read_text())
+    run_dir = make_run_dir(tmp_path / f"{model}-q{n}", system_dir, model, steps=steps, dump_interval=dump_interval)
+    proc = run_bridge(python, run_dir)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    pre = json.loads((run_dir / "preflight.json").read_text())
+    assert pre["passed"] is True
+    assert pre["energy_diff_eV_per_atom"] < pre["tolerances"]["energy_eV_per_atom"]
+    assert pre["force_max_abs_diff_eV_per_A"] < pre["tolerances"]["force_eV_per_A"]
+    assert pre["force_max_abs_eV_per_A"] > 1e-3  # the model gives real, non-zero forces
+    assert np.isfinite(pre["nve"]["drift_eV_per_atom_per_ps"])
+    assert json.loads((run_dir / "run.json").read_text())["preflight"]["passed"] is True
+    if "pressure_max_abs_diff_bar" in pre:  # virial reaches LAMMPS every step
+        assert pre["pressure_max_abs_diff_bar"] < 1e-3 * max(1.0, pre["pressure_max_abs_bar"])
+    summary = json.loads((run_dir / "bridge.json").read_text())
+    assert summary["steps"] == steps
+    n_atoms = info["counts"]["atoms"]
+    u = read_traj(run_dir, n_atoms)
+    assert len(u.trajectory) == steps // dump_interval + 1  # complete: the last frame was flushed
+    x0 = initial_positions(run_dir / "system.data")
+    fixed = info["n_fixed_atoms"]
+    u.trajectory[-1]
+    last = u.atoms.positions.astype(float)
+    np.testing.assert_allclose(last[:fixed], x0[:fixed], atol=2e-4)  # frozen atoms stay put
+    moved = np.linalg.norm(last[fixed:] - x0[fixed:], axis=1)
+    assert moved.max() > 1e-3  # mobile atoms did move
+    assert (run_dir / "log.lammps").is_file()
+    return {"preflight": pre, "bridge": summary, "run_dir": run_dir}

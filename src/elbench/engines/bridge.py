@@ -34,8 +34,8 @@ FIX_EXTERNAL = re.compile(r"^\s*fix\s+(\S+)\s+(\S+)\s+external\s+pf/callback\b")
 PAIR_STYLE = re.compile(r"^\s*pair_style\s+(\S+)")
 TYPE_MAP_COMMENT = re.compile(r"#\s*elbench type_map:\s*(.+)$", re.M)
 
-#: families whose calculators evaluate in float32 (parity tolerances relaxed, recorded)
-FLOAT32_FAMILIES = {"esen"}
+#: families whose calculators evaluate only in float32 (parity tolerances relaxed, recorded)
+FLOAT32_FAMILIES: set[str] = set()
 
 
 # --------------------------------------------------------------------------- run files
@@ -294,7 +294,7 @@ def run_deck(run_dir: Path, *, preflight: bool = True, screen: bool = True, deck
     import os
 
     os.chdir(run_dir)
-    args = ["-nocite", "-log", "none"] + ([] if screen else ["-screen", "none"])
+    args = ["-nocite", "-log", "log.lammps"] + ([] if screen else ["-screen", "none"])
     lmp = new_lammps(args)
     if lmp.extract_setting("world_size") > 1:
         lmp.close()
@@ -324,6 +324,8 @@ def run_deck(run_dir: Path, *, preflight: bool = True, screen: bool = True, deck
                    calculator_s=forces.calc_seconds if forces else 0.0)
     if forces and forces.calls:
         summary["overhead_fraction"] = max(0.0, (wall - forces.calc_seconds) / wall)
+        summary["seconds_per_call"] = wall / forces.calls
+        summary["calculator_seconds_per_call"] = forces.calc_seconds / forces.calls
     (run_dir / "bridge.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
     return summary
 

@@ -165,9 +165,19 @@ def _esen(spec: CalculatorSpec):
     kwargs: dict[str, Any] = {"device": "cpu"}
     if refs_file:
         refs = json.loads(Path(refs_file).read_text())
-        kwargs["atom_refs"] = refs
+        # JSON keys are strings; fairchem looks references up by atomic number
+        kwargs["atom_refs"] = {ds: {int(z): e for z, e in table.items()} for ds, table in refs.items()}
+    kwargs["inference_settings"] = _esen_settings(spec.option("dtype", "float64"))
     unit = load_predict_unit(str(spec.model), **kwargs)
     return FAIRChemCalculator(unit, task_name=task)
+
+
+def _esen_settings(dtype: str):
+    """fairchem inference settings: CPU, no compile, float64 by default (parity in double)."""
+    from fairchem.core.units.mlip_unit.api.inference import InferenceSettings
+
+    return InferenceSettings(tf32=False, activation_checkpointing=False, merge_mole=False, compile=False,
+                             external_graph_gen=False, base_precision_dtype=dtype)
 
 
 _FACTORIES: dict[str, Callable[[CalculatorSpec], Any]] = {

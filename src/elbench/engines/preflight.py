@@ -117,10 +117,13 @@ def compare(lmp, atoms, calc) -> dict:
     return out
 
 
-def _precision(family: str) -> str:
+def _precision(spec) -> str:
+    """float32 when the family only evaluates in single precision or the spec asks for it."""
     from elbench.engines.bridge import FLOAT32_FAMILIES
 
-    return "float32" if family in FLOAT32_FAMILIES else "float64"
+    if spec.family in FLOAT32_FAMILIES or spec.option("dtype") == "float32":
+        return "float32"
+    return "float64"
 
 
 def run_preflight(run_dir: Path, run: dict, *, spec, calc, engine: str, nve_steps: int = 20,
@@ -167,7 +170,7 @@ def run_preflight(run_dir: Path, run: dict, *, spec, calc, engine: str, nve_step
     finally:
         lmp.close()
         os.chdir(cwd)
-    precision = _precision(spec.family)
+    precision = _precision(spec)
     tol = TOLERANCES[precision]
     ok = (result["energy_diff_eV_per_atom"] < tol["energy_eV_per_atom"]
           and result["force_max_abs_diff_eV_per_A"] < tol["force_eV_per_A"])

@@ -1,0 +1,14 @@
+"""eSEN (fairchem, task oc25) through the bridge: tiny random-weight checkpoint, 50-step NVT (esen env)."""
+
+from __future__ import annotations
+
+import pytest
+
+from family_runs import check_family_md, small_campaign
+
+
+@pytest.mark.lammps
+@pytest.mark.parametrize("n", [0, 2])
+def test_esen_tiny_nvt(n: int, tmp_path, tmp_path_factory) -> None:
+    out = check_family_md("esen-tiny", "esen", tmp_path, small_campaign(tmp_path_factory), n=n)
+    assert out["preflight"]["precision"] == "float64"
