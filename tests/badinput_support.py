@@ -68,9 +68,25 @@ def finished_campaign() -> Path:
     return root
 
 
+DATA = Path(__file__).parent / "data"
+
+
+@functools.lru_cache(maxsize=1)
+def split_dir() -> Path:
+    """``elbench dataset split`` of tests/data/reference_small.extxyz, once per process (read-only template)."""
+    out = Path(tempfile.mkdtemp(prefix="elbench-badinput-split-")) / "split"
+    _must(invoke("dataset", "split", DATA / "reference_small.extxyz", "--out", out), "elbench dataset split")
+    return out
+
+
 def campaign_copy(dest: Path, stage: str = "analyzed") -> Path:
-    """A private copy of the finished campaign cut back to ``stage``: toml, built, rendered, ran, analyzed."""
+    """A private copy of the finished campaign cut back to ``stage``: toml, built, rendered, ran, analyzed;
+    ``split``: the campaign file plus a dataset split under ``split/``."""
     stages = ["toml", "built", "rendered", "ran", "analyzed"]
+    if stage == "split":
+        root = campaign_copy(dest, "toml")
+        shutil.copytree(split_dir(), root / "split")
+        return root
     if stage not in stages:
         raise ValueError(stage)
     src = finished_campaign()

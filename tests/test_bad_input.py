@@ -307,6 +307,23 @@ CASES: list[Case] = [
          stage="toml"),
     Case("render-runs-is-a-file", ["render", "-c", "{c}"], ["runs"], write("runs", "not a directory"),
          stage="built"),
+    # --- quickstart (its model choice is printed before the error: stdout_ok)
+    Case("quickstart-dir-not-empty", ["quickstart", "{r}"], ["not empty", "--force"],
+         remove("elbench.toml"), stage="built", stdout_ok=True),
+    Case("quickstart-under-a-file", ["quickstart", "{r}/elbench.toml/sub"], ["elbench.toml/sub"], stage="toml",
+         stdout_ok=True),
+    Case("quickstart-negative-production", ["quickstart", "{r}/qs", "--production-ps", "-1"],
+         ["md.production_ps", "greater than 0"], stage="toml", stdout_ok=True),
+    # --- training inputs
+    Case("train-no-split", ["train", "render", "{r}/nosplit", "--out", "{r}/tr"], ["train.extxyz", "set"],
+         stage="toml"),
+    Case("train-unknown-family", ["train", "render", "{r}/split", "--out", "{r}/tr", "--families", "schnet"],
+         ["families", "schnet", "mace"], stage="split"),
+    Case("train-hostile-partition", ["train", "render", "{r}/split", "--out", "{r}/tr", "--families", "dp",
+                                     "--partition", "gpu;rm -rf ~"], ["--partition", "safe name"], stage="split"),
+    Case("train-hostile-time", ["train", "render", "{r}/split", "--out", "{r}/tr", "--families", "dp",
+                                "--time", "1:00:00\nrm -rf ~"], ["--time", "HH:MM:SS"], stage="split"),
+    Case("train-run-not-rendered", ["train", "run", "{r}/split"], ["train.json", "train render"], stage="split"),
     # --- datasets and RMSE
     Case("dataset-check-missing", ["dataset", "check", "{r}/none.extxyz"], ["none.extxyz"], stage="toml"),
     Case("dataset-check-unlabelled", ["dataset", "check", "{r}/systems/q0/system.extxyz"], ["system.extxyz"],
@@ -320,7 +337,8 @@ CASES: list[Case] = [
 
 
 def _fill(argv: list[str], root: Path) -> list[str]:
-    return [a.replace("{c}", str(root / "elbench.toml")).replace("{r}", str(root)) for a in argv]
+    return [a.replace("{c}", str(root / "elbench.toml")).replace("{r}", str(root)).replace("\\n", "\n")
+            for a in argv]
 
 
 def test_the_table_is_big_and_covers_every_command():

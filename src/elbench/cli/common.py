@@ -44,6 +44,12 @@ def cli_errors(func):
                 raise
             err_console.print(f"error: {err}", markup=False, soft_wrap=True)
             raise typer.Exit(err.exit_code) from None
+        except OSError as err:  # a path the user gave cannot be read or written: one line, not a traceback
+            if state.debug:
+                raise
+            where = f"{err.filename}: " if err.filename else ""
+            err_console.print(f"error: {where}{err.strerror or err}", markup=False, soft_wrap=True)
+            raise typer.Exit(2) from None
         except KeyboardInterrupt:
             err_console.print("interrupted; partial outputs were removed")
             raise typer.Exit(130) from None

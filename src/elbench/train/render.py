@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import re
 import shlex
 from pathlib import Path
 
@@ -100,6 +101,7 @@ def render_training(
     if not 2.0 <= cutoff <= 12.0:
         raise InputError(f"cutoff {cutoff} Å is outside 2–12 Å", key="cutoff-A")
     plan = gradient_update_plan(fam, gradient_updates, n_train, batch_size)
+    check_slurm(slurm or {})  # before anything is written: a bad setting leaves no half-made directory
     out.mkdir(parents=True, exist_ok=True)
     written = convert_splits(split_dir, fam.data_format, type_map, set_name, out / "data")
     data = _data_paths(fam, written, out)
@@ -148,11 +150,27 @@ def render_training(
     return record
 
 
-def check_name(value: str) -> str:
+def check_name(value: str, key: str = "name") -> str:
     try:
         return check_safe_name(value)
     except ValueError as err:
-        raise InputError(str(err), key="name") from None
+        raise InputError(str(err), key=key) from None
+
+
+#: SLURM --time as elbench writes it (same rule as the campaign's slurm.time)
+SLURM_TIME = re.compile(r"^(\d+-)?\d{1,3}:\d{2}:\d{2}$")
+
+
+def check_slurm(slurm: dict) -> None:
+    """Every value that reaches job.sbatch: safe names, a [D-]HH:MM:SS time, single setup lines."""
+    for key in ("partition", "account", "qos"):
+        if slurm.get(key):
+            check_name(slurm[key], key=f"--{key}")
+    time_limit = str(slurm.get("time", "24:00:00"))
+    if not SLURM_TIME.match(time_limit):
+        raise InputError(f"SLURM time limit {time_limit!r}", key="--time", allowed="[D-]HH:MM:SS, e.g. 1-12:00:00")
+    for line in slurm.get("setup_lines", []):
+        validate_setup(line)
 
 
 @functools.lru_cache(maxsize=16)
@@ -183,6 +201,7 @@ def command_lines(record: dict) -> list[str]:
 
 def write_scripts(out: Path, record: dict, slurm: dict) -> None:
     """run.sh (local) and job.sbatch (SLURM) with the same commands."""
+    check_slurm(slurm)
     body = ["set -euo pipefail", 'cd "$(dirname "$0")"', "export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}",
             *command_lines(record)]
     head = f"# elbench {__version__}: train {record['name']} ({record['family']}, set {record['training_set']}, " \
