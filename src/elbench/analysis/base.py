@@ -235,9 +235,10 @@ class ChunkedAnalysis(AnalysisBase):
         planes = metal_planes(pos[:, self._sel["M"], 2], lz, self.layer_gap_A)
         if self.grid is None:
             self.grid = ProfileGrid.for_cell(self.dz_A, float(lz[0]), float(planes.thickness[0]))
-        oxygen = pos[:, self._sel["O"]]
-        hydrogen = pos[:, self._sel["H"]]
-        cation = pos[:, self._sel["C"]]
+        # contiguous copies: the kernels gather from these many times
+        oxygen = np.ascontiguousarray(pos[:, self._sel["O"]])
+        hydrogen = np.ascontiguousarray(pos[:, self._sel["H"]])
+        cation = np.ascontiguousarray(pos[:, self._sel["C"]])
         interfaces = []
         for name in self.interface_names:
             sign, plane = (1, planes.z_top) if name == "top" else (-1, planes.z_bottom)

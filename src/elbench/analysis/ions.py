@@ -44,11 +44,17 @@ class IonKernel:
 
     def _coordination(self, chunk: Chunk) -> np.ndarray:
         """Number of O within the cutoff of each cation, (nf, n_cation)."""
-        box = chunk.lengths.astype(np.float32)[:, None, None, :]
-        dv = chunk.oxygen[:, None, :, :] - chunk.cation[:, :, None, :]  # (nf, nC, nO, 3)
-        dv -= box * np.round(dv / box)
-        r2 = np.einsum("fcij,fcij->fci", dv, dv)
-        out = np.count_nonzero(r2 < self.cutoff**2, axis=2).astype(np.float64)
+        box = chunk.lengths.astype(np.float32)
+        cut2 = np.float32(self.cutoff**2)
+        # z first: only O within the cutoff in z need their full distance
+        dz = chunk.oxygen[:, None, :, 2] - chunk.cation[:, :, None, 2]  # (nf, nC, nO)
+        dz -= box[:, None, None, 2] * np.rint(dz / box[:, None, None, 2])
+        f, c, o = np.nonzero(np.abs(dz) < self.cutoff)
+        dxy = chunk.oxygen[f, o, :2] - chunk.cation[f, c, :2]
+        dxy -= box[f, :2] * np.rint(dxy / box[f, :2])
+        inside = (dxy * dxy).sum(axis=1) + dz[f, c, o] ** 2 < cut2
+        nf, nc = chunk.cation.shape[:2]
+        out = np.bincount(f[inside] * nc + c[inside], minlength=nf * nc).reshape(nf, nc).astype(np.float64)
         return out
 
 

@@ -29,7 +29,10 @@ N_COS_BINS = 40
 def minimum_image(vectors: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """In-place minimum image of (nf, n, 3) vectors in orthorhombic cells (nf, 3)."""
     box = lengths[:, None, :]
-    vectors -= box * np.round(vectors / box)
+    shift = np.divide(vectors, box)
+    np.rint(shift, out=shift)
+    shift *= box
+    vectors -= shift
     return vectors
 
 

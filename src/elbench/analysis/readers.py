@@ -43,8 +43,8 @@ RUN_JSON_FORMATS = {"dcd": "DCD", "xtc": "XTC", "custom": "LAMMPSDUMP", "extxyz"
 
 _ATOM_STYLES = {
     "atomic": "id type x y z",
-    "charge": "id type q x y z",
-    "full": "id resid type q x y z",
+    "charge": "id type charge x y z",
+    "full": "id resid type charge x y z",
     "molecular": "id resid type x y z",
 }
 _TYPE_MAP_RE = re.compile(r"elbench\s+type_map\s*:\s*(.+)$")

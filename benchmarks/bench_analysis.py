@@ -1,0 +1,139 @@
+"""Frames per second of `elbench analyze` vs a bare MDAnalysis read vs MAICoS.
+
+    python benchmarks/bench_analysis.py [--frames 2000] [--repeats 3] [--workdir DIR]
+    python benchmarks/bench_analysis.py --trajectory traj.dcd --topology system_full.data
+
+Without --trajectory it writes a synthetic-but-liquid-like Au(111)/water/Na+
+DCD (elbench.analysis.synthetic.vibrating_interface: 1096 atoms, 300 waters,
+4 Na+) and an atom_style full data file (molecule ids and charges, which
+MAICoS's DiporderPlanar needs). For each method it reports the median of
+``--repeats`` runs:
+
+- bare: MDAnalysis iterating the trajectory doing nothing;
+- maicos: DensityPlanar (water, 0.1 Å) + DiporderPlanar (cos θ, 0.1 Å), run one
+  after the other, as a user would to get the same two profiles;
+- elbench: InterfaceAnalysis (every observable, one pass), and the whole
+  `elbench analyze` command (open, analyse, write CSV/JSON, no plots).
+
+A benchmark, not a test: numbers depend on the machine and its load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+warnings.simplefilter("ignore")
+
+
+def make_synthetic(workdir: Path, n_frames: int) -> tuple[Path, Path]:
+    from elbench.analysis import synthetic as S
+
+    traj, data = workdir / f"synthetic_{n_frames}.dcd", workdir / "synthetic_full.data"
+    if traj.is_file() and data.is_file():
+        return traj, data
+    system, frames = S.vibrating_interface(n_frames)
+    gen = list(frames())
+    S.write_data(data, system, gen[0], atom_style="full")
+    S.write_trajectory(traj, gen, system.cell)
+    return traj, data
+
+
+def timed(fn, repeats: int) -> tuple[float, list[float]]:
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times), times
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--frames", type=int, default=2000)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--workdir", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "elbench-bench")
+    ap.add_argument("--trajectory", type=Path)
+    ap.add_argument("--topology", type=Path)
+    ap.add_argument("--skip-maicos", action="store_true")
+    ap.add_argument("--json", type=Path, help="also write the numbers here")
+    args = ap.parse_args()
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    if args.trajectory:
+        traj, data = args.trajectory, args.topology
+    else:
+        traj, data = make_synthetic(args.workdir, args.frames)
+
+    from elbench.analysis.interface import InterfaceAnalysis
+    from elbench.analysis.readers import open_trajectory
+
+    opened = open_trajectory(traj, data)
+    u = opened.universe
+    n = opened.n_frames
+    results: dict = {"trajectory": str(traj), "frames": n, "atoms": u.atoms.n_atoms}
+
+    def bare():
+        for _ in u.trajectory:
+            pass
+
+    def elbench():
+        InterfaceAnalysis(u.atoms, type_map=opened.data.type_map).run()
+
+    def maicos_pair():
+        import maicos
+
+        water = u.select_atoms("element O or element H")
+        maicos.DensityPlanar(water, bin_width=0.1, unwrap=False, dens="mass").run()
+        maicos.DiporderPlanar(water, bin_width=0.1, order_parameter="cos_theta", unwrap=False).run()
+
+    def cli():
+        subprocess.run(
+            [str(Path(sys.executable).parent / "elbench"), "analyze", str(traj), "--topology", str(data),
+             "--out", str(args.workdir / "cli_out"), "--no-plots"],
+            check=True, capture_output=True,
+        )
+
+    methods = [("bare", bare), ("elbench", elbench), ("elbench_cli", cli)]
+    if not args.skip_maicos:
+        methods.append(("maicos_density+diporder", maicos_pair))
+    bare()  # warm the page cache
+    for name, fn in methods:
+        med, all_t = timed(fn, args.repeats if name != "maicos_density+diporder" else max(1, args.repeats - 1))
+        results[name] = {"frames_per_s": round(n / med, 1), "seconds": [round(t, 3) for t in all_t]}
+        print(f"{name:26s} {n / med:10.1f} frames/s   (runs: {', '.join(f'{t:.2f}' for t in all_t)} s)", flush=True)
+    results["bare_again"] = {"frames_per_s": round(n / timed(bare, args.repeats)[0], 1)}
+    results["machine"] = {
+        "cpu": _cpu(),
+        "cores": os.cpu_count(),
+        "load_average": os.getloadavg(),
+        "python": platform.python_version(),
+    }
+    e, b = results["elbench"]["frames_per_s"], results["bare"]["frames_per_s"]
+    print(f"bare again {results['bare_again']['frames_per_s']:.1f} frames/s; load average {os.getloadavg()}")
+    print(f"elbench / bare read time ratio: {b / e:.2f}x")
+    if "maicos_density+diporder" in results:
+        print(f"elbench speed-up over MAICoS pair: {e / results['maicos_density+diporder']['frames_per_s']:.1f}x")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n")
+
+
+def _cpu() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
+if __name__ == "__main__":
+    main()
