@@ -163,3 +163,47 @@ def test_existing_outputs_survive_a_failed_run(tmp_path):
     result = _analyze(traj, "--topology", data, "--out", out, "--metal", "Pt")
     assert result.exit_code == 2
     assert (out / "profiles.csv").read_text() == before
+
+
+def _fake_campaign(tmp_path):
+    """A campaign whose runs/ the test writes by hand: q0 done, q1 still running."""
+    import re
+
+    root = tmp_path / "camp"
+    assert runner.invoke(app, ["init", str(root)]).exit_code == 0
+    toml = root / "elbench.toml"
+    text = re.sub(r"(?m)^charge_states\s*=.*$", "charge_states = [0, 1]", toml.read_text(), count=1)
+    text = re.sub(r"(?m)^models\s*=.*$", 'models = ["reference"]', text, count=1)
+    text = re.sub(r"(?m)^seeds\s*=.*$", "seeds = [1]", text, count=1)
+    toml.write_text(text)
+    for n, state in ((0, "done"), (1, "running")):
+        run = root / "runs" / "reference" / f"q{n}" / "s1"
+        run.mkdir(parents=True)
+        data, traj, _ = _case(run, name="system")
+        traj.rename(run / "traj.dcd")
+        (run / "status.json").write_text(json.dumps({"state": state}))
+        run_json = {"dump": {"file": "traj.dcd", "format": "dcd", "interval_steps": 10}, "timestep_fs": 0.5,
+                    "type_map": ["Au", "O", "H", "Na"], "inputs": {"system.data": {"path": "system.data"}}}
+        (run / "run.json").write_text(json.dumps(run_json))
+    return root, toml
+
+
+def test_campaign_mode_analyses_finished_runs_and_skips_up_to_date(tmp_path):
+    root, toml = _fake_campaign(tmp_path)
+    result = runner.invoke(app, ["analyze", "-c", str(toml), "--jobs", "2", "--no-plots"])
+    assert result.exit_code == 0, result.output
+    done = root / "results/reference/q0/s1"
+    assert (done / "profiles.csv").is_file() and (done / "summary.json").is_file()
+    assert not (root / "results/reference/q1/s1").exists()
+    assert "not-finished" in result.output
+    summary = json.loads((done / "summary.json").read_text())
+    assert summary["settings"]["geometry"] == "slab"
+    again = runner.invoke(app, ["analyze", "-c", str(toml)])
+    assert again.exit_code == 0 and "up-to-date" in again.output
+    forced = runner.invoke(app, ["analyze", "-c", str(toml), "--force", "--no-plots"])
+    assert forced.exit_code == 0 and "analysed 1 runs" in forced.output
+
+
+def test_campaign_mode_bad_campaign_file(tmp_path):
+    result = runner.invoke(app, ["analyze", "-c", str(tmp_path / "missing.toml")])
+    assert result.exit_code == 2 and "campaign file not found" in result.output
