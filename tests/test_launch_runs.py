@@ -320,3 +320,15 @@ def test_text_and_xtc_segments_join_and_cut_frames_are_dropped(tmp_path, fmt, na
     data = seg.read_bytes()
     seg.write_bytes(data[: len(data) - 37])  # a frame cut short by a crash
     assert index_file(seg, kind).steps == [100, 125, 150, 175]
+
+
+def test_one_edited_run_stops_the_batch_before_anything_starts(tmp_path):
+    from elbench.errors import InputError
+    from elbench.launch.campaign import run_many
+
+    good = make_run_dir(tmp_path / "good", eq_steps=0, prod_steps=50)
+    bad = make_run_dir(tmp_path / "bad", eq_steps=0, prod_steps=50)
+    (bad / "system.data").write_text((bad / "system.data").read_text() + "\n")
+    with pytest.raises(InputError, match=r"system.data \(edited\)"):
+        run_many([good, bad], RunOptions())
+    assert not (good / "status.json").exists() and not (good / "segments").exists()

@@ -12,7 +12,7 @@ from pathlib import Path
 from elbench.config import Campaign
 from elbench.errors import InputError
 from elbench.launch.checks import BlowupLimits
-from elbench.launch.runner import Outcome, RunOptions, run_one
+from elbench.launch.runner import Outcome, RunOptions, preflight, run_one
 
 
 def campaign_run_dirs(campaign: Campaign, only: list[str] | None = None) -> list[Path]:
@@ -71,6 +71,8 @@ def stop_on_signals(event: threading.Event) -> Iterator[None]:
 def run_many(run_dirs: list[Path], opts: RunOptions, jobs: int = 1,
              on_outcome: Callable[[Outcome], None] | None = None) -> list[Outcome]:
     """Run directories with up to ``jobs`` at a time; each is locked while it runs."""
+    for path in run_dirs:  # refuse bad input before any run starts
+        preflight(path)
     outcomes: list[Outcome] = []
     lock = threading.Lock()
 

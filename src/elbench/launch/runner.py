@@ -495,6 +495,18 @@ def run_one(run_dir: Path, opts: RunOptions) -> Outcome:
             return Outcome(run.key, "skipped", f"failed: {status.get('reason', '')} (re-render to run it again)")
         if launch.get("segments") and not opts.resume:
             return Outcome(run.key, "skipped", f"has partial progress (step {status.get('step')}); use --resume")
-        return SegmentRunner(run, opts).execute()
+        try:
+            return SegmentRunner(run, opts).execute()
+        except RunError as err:
+            state.write_status(run.path, state="failed", reason=str(err), finished_utc=utc_now())
+            return Outcome(run.key, "failed", str(err))
     finally:
         lock.release(run.path)
+
+
+def preflight(run_dir: Path) -> None:
+    """Check a run before anything starts: run.json, inputs unchanged, deck segmentable, rank limit."""
+    run = RunDir.load(run_dir)
+    run.verify_inputs()
+    parse_deck(run.deck_path.read_text(), run.deck_path)
+    check_mpi_ranks(run)
