@@ -50,21 +50,32 @@ def probe_restart(path: Path, binary: LammpsBinary) -> RestartInfo:
         return RestartInfo(path, None, "missing")
     if not _has_magic_ends(path):
         return RestartInfo(path, None, "incomplete (no LAMMPS end marker)")
-    with tempfile.TemporaryDirectory(prefix="elbench-probe-") as tmp:
-        deck = Path(tmp) / "probe.lammps"
-        deck.write_text(f'read_restart "{path.resolve()}"\nprint "ELBENCH_STEP $(step)"\n')
-        try:
-            proc = subprocess.run(
-                [str(binary.path), "-in", str(deck), "-log", "none", "-nocite"],
-                capture_output=True, text=True, env=binary.environ(), cwd=tmp, timeout=300,
-            )
-        except (OSError, subprocess.TimeoutExpired) as err:
-            return RestartInfo(path, None, f"probe failed: {err}")
+    # Without LAMMPS_PLUGIN_PATH first: plugins (DeePMD loads TensorFlow) make each probe slow,
+    # and restart files rarely need them; retried with the plugins when a style is unknown.
+    env = binary.environ()
+    fast = {k: v for k, v in env.items() if k != "LAMMPS_PLUGIN_PATH"}
+    for attempt_env in ([fast, env] if fast != env else [env]):
+        proc = _run_probe(path, binary, attempt_env)
+        if isinstance(proc, RestartInfo):
+            return proc
+        if proc.returncode == 0 or "Unrecognized" not in proc.stdout + proc.stderr:
+            break
     match = re.search(r"^ELBENCH_STEP (\d+)", proc.stdout, re.M)
     if proc.returncode != 0 or not match:
         err = re.search(r"^ERROR.*$", proc.stdout + proc.stderr, re.M)
         return RestartInfo(path, None, err.group(0) if err else f"LAMMPS exit code {proc.returncode}")
     return RestartInfo(path, int(match.group(1)))
+
+
+def _run_probe(path: Path, binary: LammpsBinary, env: dict) -> subprocess.CompletedProcess | RestartInfo:
+    with tempfile.TemporaryDirectory(prefix="elbench-probe-") as tmp:
+        deck = Path(tmp) / "probe.lammps"
+        deck.write_text(f'read_restart "{path.resolve()}"\nprint "ELBENCH_STEP $(step)"\n')
+        try:
+            return subprocess.run([str(binary.path), "-in", str(deck), "-log", "none", "-nocite"],
+                                  capture_output=True, text=True, env=env, cwd=tmp, timeout=300)
+        except (OSError, subprocess.TimeoutExpired) as err:
+            return RestartInfo(path, None, f"probe failed: {err}")
 
 
 def restart_infos(run_dir: Path, binary: LammpsBinary) -> list[RestartInfo]:
