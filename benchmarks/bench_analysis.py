@@ -65,6 +65,7 @@ def main() -> None:
     ap.add_argument("--topology", type=Path)
     ap.add_argument("--skip-maicos", action="store_true")
     ap.add_argument("--json", type=Path, help="also write the numbers here")
+    ap.add_argument("--formats", action="store_true", help="also time bare reads of XTC and LAMMPS dump copies")
     args = ap.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
     if args.trajectory:
@@ -109,6 +110,8 @@ def main() -> None:
         med, all_t = timed(fn, args.repeats if name != "maicos_density+diporder" else max(1, args.repeats - 1))
         results[name] = {"frames_per_s": round(n / med, 1), "seconds": [round(t, 3) for t in all_t]}
         print(f"{name:26s} {n / med:10.1f} frames/s   (runs: {', '.join(f'{t:.2f}' for t in all_t)} s)", flush=True)
+    if args.formats:
+        results["bare_by_format"] = bare_by_format(u, traj, data, args)
     results["bare_again"] = {"frames_per_s": round(n / timed(bare, args.repeats)[0], 1)}
     results["machine"] = {
         "cpu": _cpu(),
@@ -123,6 +126,41 @@ def main() -> None:
         print(f"elbench speed-up over MAICoS pair: {e / results['maicos_density+diporder']['frames_per_s']:.1f}x")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")
+
+
+def bare_by_format(u, traj: Path, data: Path, args) -> dict:
+    """Bare-read frames/s of the same frames as DCD, XTC and LAMMPS dump custom (text)."""
+    import MDAnalysis as mda
+
+    from elbench.analysis.readers import open_trajectory
+
+    out = {}
+    copies = {"XTC": args.workdir / (traj.stem + ".xtc"), "LAMMPSDUMP": args.workdir / (traj.stem + ".lammpstrj")}
+    for fmt, path in copies.items():
+        if not path.is_file():
+            if fmt == "XTC":
+                with mda.Writer(str(path), u.atoms.n_atoms) as w:
+                    for _ in u.trajectory:
+                        w.write(u.atoms)
+            else:
+                with open(path, "w") as fh:
+                    for ts in u.trajectory[:200]:  # text dumps are slow to write and read: 200 frames
+                        fh.write(f"ITEM: TIMESTEP\n{ts.frame}\nITEM: NUMBER OF ATOMS\n{u.atoms.n_atoms}\n")
+                        fh.write("ITEM: BOX BOUNDS pp pp pp\n" + "".join(f"0.0 {x:.6f}\n" for x in ts.dimensions[:3]))
+                        fh.write("ITEM: ATOMS id type x y z\n")
+                        fh.write("".join(f"{i + 1} 1 {x:.5f} {y:.5f} {z:.5f}\n" for i, (x, y, z) in enumerate(ts.positions)))
+    for fmt, path in [("DCD", traj), *copies.items()]:
+        opened = open_trajectory(path, data)
+        n = opened.n_frames
+
+        def read(r=opened.universe.trajectory):
+            for _ in r:
+                pass
+
+        med, _ = timed(read, 3)
+        out[fmt] = {"frames_per_s": round(n / med, 1), "frames": n, "bytes_per_frame": round(path.stat().st_size / n)}
+        print(f"bare read {fmt:11s} {n / med:10.1f} frames/s  {path.stat().st_size / n / 1024:.1f} KiB/frame", flush=True)
+    return out
 
 
 def _cpu() -> str:
