@@ -128,14 +128,17 @@ def test_optional_directives_are_left_out(tmp_path, built_systems):
 
 def test_campaign_runs_on_slurm(tmp_path, built_systems, slurm_cluster):
     camp = _campaign(tmp_path, systems_from=built_systems)
-    res = runner.invoke(app, ["submit", "-c", str(camp)])
+    res = runner.invoke(app, ["submit", "-c", str(camp), "--hold"])
     assert res.exit_code == 0, res.output
     subs = _submissions(camp)
     assert len(subs) == 1 and len(subs[0]["runs"]) == 2
     job = subs[0]["job_id"]
     early = {v["run"]: v for v in _status_json(camp)}
-    assert all(v["job"] in (f"{job}_0", f"{job}_1") for v in early.values())
-    assert all(v["state"] in ("queued", "running", "done", "pending") for v in early.values())
+    assert {v["job"] for v in early.values()} == {f"{job}_0", f"{job}_1"}
+    assert all(v["state"] == "queued" and "JobHeld" in v["reason"] for v in early.values()), early
+    again = runner.invoke(app, ["submit", "-c", str(camp)])
+    assert "2 run(s) queued or running: not submitted" in again.stdout
+    subprocess.run(["scontrol", "release", job], check=True, capture_output=True)
     wait_for_jobs([job], timeout_s=400)
     views = {v["run"]: v for v in _status_json(camp)}
     assert set(views) == {"reference/q0/s1", "reference/q1/s1"}

@@ -22,6 +22,7 @@ def register(app: typer.Typer) -> None:
         per_model: Annotated[bool, typer.Option("--per-model", help="one job array per model instead of one per campaign")] = False,
         only: Annotated[list[str] | None, typer.Option("--only", help="submit only this model (repeatable)")] = None,
         scratch: Annotated[str | None, typer.Option("--scratch", help="stage each run on this node-local directory (e.g. '$TMPDIR')")] = None,
+        hold: Annotated[bool, typer.Option("--hold", help="submit held; start them with `scontrol release JOBID`")] = False,
         signal_grace_s: Annotated[int, typer.Option("--signal-grace-s", min=10, help="SLURM warns the job this many seconds before its time limit; the run stops cleanly and requeues")] = 300,
     ) -> None:
         """Write SLURM job-array scripts (lammps_inputs/job.sbatch.j2) and submit them with sbatch.
@@ -52,7 +53,7 @@ def register(app: typer.Typer) -> None:
         submitted = []
         try:
             for arr in arrays:
-                job = submit_array(arr, camp)
+                job = submit_array(arr, camp, hold=hold)
                 submitted.append(arr)
                 console.print(f"submitted job array {job} ({len(arr.run_dirs)} runs): {arr.script}")
         finally:

@@ -147,11 +147,11 @@ def _one_line(text: str) -> str:
     return " | ".join(line.strip() for line in text.strip().splitlines() if line.strip()) or "no message"
 
 
-def submit_array(arr: JobArray, campaign: Campaign) -> str:
+def submit_array(arr: JobArray, campaign: Campaign, *, hold: bool = False) -> str:
     """``sbatch --parsable``; the scheduler's own error becomes one InputError line."""
     sbatch = sbatch_path()
     try:
-        proc = subprocess.run([sbatch, "--parsable", str(arr.script)], capture_output=True, text=True, timeout=120,
+        proc = subprocess.run([sbatch, "--parsable", *(["--hold"] if hold else []), str(arr.script)], capture_output=True, text=True, timeout=120,
                               cwd=campaign.root)
     except (OSError, subprocess.TimeoutExpired) as err:
         raise RunError(f"sbatch failed to run: {err}") from None
