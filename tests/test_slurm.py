@@ -160,7 +160,10 @@ def test_campaign_runs_on_slurm(tmp_path, built_systems, slurm_cluster):
     assert "2 run(s) done: not submitted" in again.stdout and "nothing to submit" in again.stdout
 
 
-def test_requeued_task_continues_from_its_restart(tmp_path, built_systems, slurm_cluster):
+@pytest.mark.parametrize("how", ["time-limit signal", "scontrol requeue"])
+def test_requeued_task_continues_from_its_restart(how, tmp_path, built_systems, slurm_cluster):
+    """USR1 is what `#SBATCH --signal=B:USR1@grace` sends before the time limit; the script stops
+    elbench and requeues itself. `scontrol requeue` (preemption, an admin) kills the job and requeues it."""
     camp = _campaign(tmp_path, name="requeue", charge_states=(0,), production_ps=0.16, segment_ps=0.08,
                      systems_from=built_systems)
     res = runner.invoke(app, ["submit", "-c", str(camp)])
@@ -174,7 +177,10 @@ def test_requeued_task_continues_from_its_restart(tmp_path, built_systems, slurm
             break
         time.sleep(0.3)
     assert st.get("state") == "running", st
-    subprocess.run(["scontrol", "requeue", f"{job}_0"], check=True, capture_output=True)
+    if how == "scontrol requeue":
+        subprocess.run(["scontrol", "requeue", f"{job}_0"], check=True, capture_output=True)
+    else:
+        subprocess.run(["scancel", "--batch", "--signal=USR1", f"{job}_0"], check=True, capture_output=True)
     # SLURM holds a requeued job for 2 minutes (BeginTime); let it start now
     for _ in range(50):
         time.sleep(0.2)
@@ -190,6 +196,8 @@ def test_requeued_task_continues_from_its_restart(tmp_path, built_systems, slurm
     assert index_dcd(d / "traj.dcd").steps == list(range(40, 361, 20))
     log = next((camp.parent / "jobs" / "logs").glob("*.out")).read_text()
     assert "restart 1" in log
+    if how != "scontrol requeue":
+        assert "run interrupted; requeueing" in log
 
 
 def test_unknown_partition_passes_the_scheduler_error_in_one_line(tmp_path, built_systems, slurm_cluster):
