@@ -20,7 +20,7 @@ from elbench.cli.main import app
 from elbench.launch import lock
 from elbench.launch.logparse import read_log
 from elbench.launch.runner import RunOptions, run_one
-from elbench.launch.trajectory import index_dcd, index_text
+from elbench.launch.trajectory import index_dcd
 
 sys.path.insert(0, str(Path(__file__).parent))
 from slurm.rundirs import make_run_dir  # noqa: E402

@@ -30,7 +30,7 @@ from elbench.io import atomic_write_text
 from elbench.launch import lock, state
 from elbench.launch.checks import BlowupLimits, Failure, check_frame, check_thermo
 from elbench.launch.deck import SEGMENTS_DIR, parse_deck, segment_bounds, segment_deck, segment_path
-from elbench.launch.logparse import LogTail, find_error_line, read_log
+from elbench.launch.logparse import LogTail, find_error_line
 from elbench.launch.restart import latest_restart, restart_order
 from elbench.launch.rundir import RunDir
 from elbench.launch.trajectory import TrajIndex, format_of, index_file, positions, select_frames, write_joined
