@@ -199,9 +199,11 @@ def test_density_agrees_with_mdanalysis_lineardensity(tmp_path):
     assert mine["n_O_per_A3"].sum() == pytest.approx(theirs.sum(), rel=1e-6)
 
 
-def test_hydrogen_assigner_matches_kd_tree_every_frame():
+@pytest.mark.parametrize("compiled", [True, False])
+@pytest.mark.parametrize("seed", [9, 10])
+def test_hydrogen_assigner_matches_kd_tree_every_frame(compiled, seed):
     """The cached assignment equals a fresh nearest-O search in every frame, proton hops included."""
-    rng = np.random.default_rng(9)
+    rng = np.random.default_rng(seed)
     box = np.array([15.0, 15.0, 15.0])
     n_o = 60
     o0 = rng.uniform(0, 15, (n_o, 3))
@@ -213,11 +215,13 @@ def test_hydrogen_assigner_matches_kd_tree_every_frame():
         o[f] = np.mod(o0 + rng.normal(scale=0.05 * f, size=o0.shape), box)
         h[f] = np.mod(h0 + rng.normal(scale=0.3, size=h0.shape), box)
     lengths = np.tile(box, (frames, 1))
-    assigner = HydrogenAssigner(n_o, 2 * n_o)
+    assigner = HydrogenAssigner(n_o, 2 * n_o, compiled=compiled)
     got = np.vstack([assigner.assign_chunk(o[s : s + 16], h[s : s + 16], lengths[s : s + 16])[0] for s in range(0, frames, 16)])
     for f in range(frames):
         _, ref = nearest_oxygen(o[f], h[f], box)
         assert np.array_equal(got[f], ref), f
+    # every path of the bound was taken: cheap bound, listed neighbours, all O, list renewals
+    assert assigner.candidate_checks > 0 and assigner.brute_force_h > 0 and assigner.list_builds > 1
 
 
 def test_cation_contact_fraction_and_coordination(tmp_path):

@@ -76,6 +76,7 @@ class HydrogenAssigner:
         refresh_fraction: float = 0.25,
         max_neighbours: int = 12,
         window_frames: int = 16,
+        compiled: bool = True,
     ) -> None:
         self.n_oxygen = n_oxygen
         self.n_hydrogen = n_hydrogen
@@ -84,6 +85,7 @@ class HydrogenAssigner:
         self.refresh_fraction = refresh_fraction
         self.max_neighbours = max_neighbours
         self.window_frames = window_frames
+        self.compiled = compiled
         self.assign: np.ndarray | None = None  # (nH,) current O index of each H
         self.searches = 0  # full KD-tree H→O searches
         self.list_builds = 0  # O–O neighbour lists made
@@ -109,13 +111,15 @@ class HydrogenAssigner:
         first = nbr_d[:, 0] if nbr.shape[1] else np.full(self.n_oxygen, np.inf)
         # no O within reach means the nearest is at least list_reach away (never "infinitely" far)
         self.nn_oo = np.minimum(first, self.list_reach).astype(np.float32)
-        self.neighbours = nbr if nbr.shape[1] else self_idx
-        self.ref_oxygen = oxygen.astype(np.float32)
+        self.neighbours = np.ascontiguousarray(nbr if nbr.shape[1] else self_idx, dtype=np.intp)
+        self.ref_oxygen = np.ascontiguousarray(oxygen, dtype=np.float32)
         self.list_builds += 1
         self._fresh = True
 
     def assign_chunk(self, oxygen: np.ndarray, hydrogen: np.ndarray, lengths: np.ndarray):
         """Assignments (nf, nH) and minimum-image O→H vectors (nf, nH, 3, float32) for a chunk."""
+        if self.compiled:
+            return self._assign_compiled(oxygen, hydrogen, lengths)
         nf = oxygen.shape[0]
         if self.assign is None:
             _, idx = nearest_oxygen(oxygen[0], hydrogen[0], lengths[0])
@@ -146,6 +150,34 @@ class HydrogenAssigner:
                 continue
             self._fresh = False
             start += done
+        return out, vec
+
+    def _assign_compiled(self, oxygen, hydrogen, lengths):
+        """The same three steps in one compiled loop (elbench.analysis._kernels)."""
+        from elbench.analysis._kernels import assign_frames
+
+        nf = oxygen.shape[0]
+        o = np.ascontiguousarray(oxygen, dtype=np.float32)
+        h = np.ascontiguousarray(hydrogen, dtype=np.float32)
+        box = np.ascontiguousarray(lengths, dtype=np.float32)
+        if self.assign is None:
+            _, idx = nearest_oxygen(o[0], h[0], lengths[0])
+            self.assign = np.asarray(idx, dtype=np.intp)
+            self.searches += 1
+            self._build_list(o[0], lengths[0])
+        out = np.empty((nf, self.n_hydrogen), dtype=np.intp)
+        vec = np.empty((nf, self.n_hydrogen, 3), dtype=np.float32)
+        start = 0
+        while start < nf:
+            done, step2, step3 = assign_frames(
+                o[start:], h[start:], box[start:], self.ref_oxygen, self.nn_oo, self.neighbours,
+                np.float32(self.list_reach), self.assign, np.float32(self.refresh_A), out[start:], vec[start:],
+            )
+            self.candidate_checks += int(step2)
+            self.brute_force_h += int(step3)
+            start += int(done)
+            if start < nf:
+                self._build_list(o[start], lengths[start])
         return out, vec
 
     def _segment(self, o, h, box, disp, big, out, vec) -> int:

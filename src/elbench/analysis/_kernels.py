@@ -1,0 +1,82 @@
+"""Compiled (numba) inner loop of the H→O assignment; same logic as the numpy path.
+
+``assign_frames`` runs steps 1–3 of :class:`~elbench.analysis.orientation.HydrogenAssigner`
+for consecutive frames of one reference (neighbour list), fused into one loop
+per frame and H, and stops at the first frame where the O have moved more than
+``refresh_A`` (the caller renews the list there). Compiled once per machine
+(``cache=True`` keeps the machine code next to this file).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True, inline="always")
+def _mi(d: float, box: float) -> float:
+    return d - box * np.rint(d / box)
+
+
+@njit(cache=True, nogil=True)
+def assign_frames(o, h, box, ref_o, nn_oo, nbr, reach, assign, refresh_A, out, vec):  # pragma: no cover - compiled
+    """Fill ``out`` (frames, nH) and ``vec`` (frames, nH, 3); return (frames done, step-2 count, step-3 count)."""
+    nf, n_o = o.shape[0], o.shape[1]
+    n_h = h.shape[1]
+    k = nbr.shape[1]
+    disp = np.empty(n_o, dtype=np.float32)
+    step2 = 0
+    step3 = 0
+    for f in range(nf):
+        bx, by, bz = box[f, 0], box[f, 1], box[f, 2]
+        big = 0.0
+        for i in range(n_o):
+            dx = _mi(o[f, i, 0] - ref_o[i, 0], bx)
+            dy = _mi(o[f, i, 1] - ref_o[i, 1], by)
+            dz = _mi(o[f, i, 2] - ref_o[i, 2], bz)
+            d = np.sqrt(dx * dx + dy * dy + dz * dz)
+            disp[i] = d
+            if d > big:
+                big = d
+        if big > refresh_A:
+            return f, step2, step3
+        for j in range(n_h):
+            a = assign[j]
+            hx, hy, hz = h[f, j, 0], h[f, j, 1], h[f, j, 2]
+            vx = _mi(hx - o[f, a, 0], bx)
+            vy = _mi(hy - o[f, a, 1], by)
+            vz = _mi(hz - o[f, a, 2], bz)
+            d_ho = np.sqrt(vx * vx + vy * vy + vz * vz)
+            if 2.0 * d_ho >= nn_oo[a] - disp[a] - big:
+                # step 2: the listed neighbours of the current O
+                step2 += 1
+                best, best_a = d_ho, a
+                for m in range(k):
+                    b = nbr[a, m]
+                    if b == a:
+                        continue
+                    wx = _mi(hx - o[f, b, 0], bx)
+                    wy = _mi(hy - o[f, b, 1], by)
+                    wz = _mi(hz - o[f, b, 2], bz)
+                    dd = np.sqrt(wx * wx + wy * wy + wz * wz)
+                    if dd < best:
+                        best, best_a = dd, b
+                        vx, vy, vz = wx, wy, wz
+                if best >= reach - disp[a] - big - d_ho:
+                    # step 3: every O
+                    step3 += 1
+                    for b in range(n_o):
+                        wx = _mi(hx - o[f, b, 0], bx)
+                        wy = _mi(hy - o[f, b, 1], by)
+                        wz = _mi(hz - o[f, b, 2], bz)
+                        dd = np.sqrt(wx * wx + wy * wy + wz * wz)
+                        if dd < best:
+                            best, best_a = dd, b
+                            vx, vy, vz = wx, wy, wz
+                a = best_a
+                assign[j] = a
+            out[f, j] = a
+            vec[f, j, 0] = vx
+            vec[f, j, 1] = vy
+            vec[f, j, 2] = vz
+    return nf, step2, step3
