@@ -80,3 +80,52 @@ def assign_frames(o, h, box, ref_o, nn_oo, nbr, reach, assign, refresh_A, out, v
             vec[f, j, 1] = vy
             vec[f, j, 2] = vz
     return nf, step2, step3
+
+
+@njit(cache=True, nogil=True)
+def orientation_accumulate(
+    assign, vec, bins_o, sign, n_cos, cos_sum, n_water, hist_dip, hist_oh, oh_counts, count_oh
+):  # pragma: no cover - compiled
+    """Per frame: H count and dipole of each O, then ⟨cos θ⟩ sums and cos histograms by O bin.
+
+    Only O with exactly two H (intact waters) enter the sums; ``oh_counts``
+    (O with 0..4+ H) is updated when ``count_oh`` is true (once per chunk).
+    """
+    nf, n_h = assign.shape
+    n_o = bins_o.shape[1]
+    count = np.zeros(n_o, dtype=np.int64)
+    mu = np.zeros((n_o, 3), dtype=np.float64)
+    for f in range(nf):
+        count[:] = 0
+        mu[:, :] = 0.0
+        for j in range(n_h):
+            a = assign[f, j]
+            count[a] += 1
+            mu[a, 0] += vec[f, j, 0]
+            mu[a, 1] += vec[f, j, 1]
+            mu[a, 2] += vec[f, j, 2]
+        for i in range(n_o):
+            c = count[i]
+            if count_oh:
+                oh_counts[min(c, 4)] += 1
+            if c != 2:
+                continue
+            norm = np.sqrt(mu[i, 0] ** 2 + mu[i, 1] ** 2 + mu[i, 2] ** 2)
+            if norm == 0.0:
+                continue
+            cos = sign * mu[i, 2] / norm
+            b = bins_o[f, i]
+            cos_sum[b] += cos
+            n_water[b] += 1.0
+            cb = min(max(int((cos + 1.0) * 0.5 * n_cos), 0), n_cos - 1)
+            hist_dip[b, cb] += 1.0
+        for j in range(n_h):
+            a = assign[f, j]
+            if count[a] != 2:
+                continue
+            r = np.sqrt(vec[f, j, 0] ** 2 + vec[f, j, 1] ** 2 + vec[f, j, 2] ** 2)
+            if r == 0.0:
+                continue
+            cos = sign * vec[f, j, 2] / r
+            cb = min(max(int((cos + 1.0) * 0.5 * n_cos), 0), n_cos - 1)
+            hist_oh[bins_o[f, a], cb] += 1.0

@@ -263,6 +263,25 @@ class OrientationKernel:
         return self.sums[name]
 
     def accumulate(self, chunk: Chunk) -> None:
+        if self.assigner.compiled:
+            self._accumulate_compiled(chunk)
+        else:
+            self._accumulate_numpy(chunk)
+
+    def _accumulate_compiled(self, chunk: Chunk) -> None:
+        from elbench.analysis._kernels import orientation_accumulate
+
+        assign, vec = self.assigner.assign_chunk(chunk.oxygen, chunk.hydrogen, chunk.lengths)
+        for k, face in enumerate(chunk.interfaces):
+            sums = self._sums(face.name)
+            b = chunk.block
+            orientation_accumulate(
+                assign, vec, np.ascontiguousarray(face.bins["O"], dtype=np.intp), float(face.sign), N_COS_BINS,
+                sums["cos_sum"].sums[b], sums["n_water"].sums[b], sums["hist_dipole"].sums[b],
+                sums["hist_oh"].sums[b], self.o_h_counts, k == 0,
+            )
+
+    def _accumulate_numpy(self, chunk: Chunk) -> None:
         n_o = chunk.oxygen.shape[1]
         nf = chunk.n_frames
         assign, vec = self.assigner.assign_chunk(chunk.oxygen, chunk.hydrogen, chunk.lengths)
