@@ -9,6 +9,7 @@ test can assert that a failing command left nothing behind and changed nothing.
 
 from __future__ import annotations
 
+import atexit
 import functools
 import json
 import os
@@ -60,7 +61,9 @@ def _must(result, what: str) -> None:
 @functools.lru_cache(maxsize=1)
 def finished_campaign() -> Path:
     """Build, render, run and analyse the tiny campaign once per process (read-only template)."""
-    root = Path(tempfile.mkdtemp(prefix="elbench-badinput-")) / "camp"
+    base = Path(tempfile.mkdtemp(prefix="elbench-badinput-"))
+    atexit.register(shutil.rmtree, base, True)
+    root = base / "camp"
     root.mkdir()
     (root / "elbench.toml").write_text(CAMPAIGN_TOML)
     for verb in ("build", "render", "run", "analyze"):
@@ -74,7 +77,9 @@ DATA = Path(__file__).parent / "data"
 @functools.lru_cache(maxsize=1)
 def split_dir() -> Path:
     """``elbench dataset split`` of tests/data/reference_small.extxyz, once per process (read-only template)."""
-    out = Path(tempfile.mkdtemp(prefix="elbench-badinput-split-")) / "split"
+    base = Path(tempfile.mkdtemp(prefix="elbench-badinput-split-"))
+    atexit.register(shutil.rmtree, base, True)
+    out = base / "split"
     _must(invoke("dataset", "split", DATA / "reference_small.extxyz", "--out", out), "elbench dataset split")
     return out
 

@@ -157,4 +157,7 @@ def manifest_for_campaign(campaign) -> Manifest:
 
     value = campaign.config.manifest
     path = builtin_manifest() if value == "builtin" else (campaign.root / value)
+    if not path.is_file():
+        raise InputError("potential registry not found", file=path, key="manifest",
+                         allowed="'builtin' or a registry path relative to the campaign file")
     return load_manifest(path)
