@@ -286,23 +286,19 @@ def test_shipped_reference_trajectory_invariants_and_maicos_density():
     assert prof["n_O_per_A3"].sum() * 0.1 == pytest.approx(dp.results.profile.sum() * width, rel=1e-5)
 
 
-def test_compiled_and_numpy_paths_agree(tmp_path, monkeypatch):
+def test_compiled_and_numpy_paths_agree(tmp_path):
     metal, lx, ly = slab()
     rng = np.random.default_rng(21)
     o = [np.column_stack([grid_xy(40, lx, ly, rng), Z_TOP + rng.uniform(2.5, 14, 40)]) for _ in range(12)]
     d = [rng.normal(size=(40, 3)) for _ in range(12)]
     data, traj, _ = write_case(tmp_path, o, d, metal=metal, lx=lx, ly=ly)
+    c = [np.array([[1.0, 1.0, Z_TOP + 2.55], [4.0, 5.0, Z_TOP + 7.45]])] * 12
+    data, traj, _ = write_case(tmp_path, o, d, metal=metal, lx=lx, ly=ly, cation_frames=c, name="ions")
     fast = _run(data, traj, geometry="sandwich").results
-    original = HydrogenAssigner.__init__
-
-    def numpy_only(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        self.compiled = False
-
-    monkeypatch.setattr(HydrogenAssigner, "__init__", numpy_only)
-    slow = _run(data, traj, geometry="sandwich").results
+    slow = _run(data, traj, geometry="sandwich", compiled=False).results
     for name in ("top", "bottom", "symmetrized"):
         for key, col in fast.profiles[name].items():
             np.testing.assert_allclose(col, slow.profiles[name][key], rtol=1e-9, atol=1e-12, err_msg=f"{name} {key}")
     assert fast.info["oxygen_with_n_H_per_frame"] == slow.info["oxygen_with_n_H_per_frame"]
     assert fast.summary["top"]["first_layer_p_cos_theta"] == slow.summary["top"]["first_layer_p_cos_theta"]
+    assert fast.summary["top"]["cation"] == slow.summary["top"]["cation"]

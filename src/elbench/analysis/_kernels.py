@@ -129,3 +129,41 @@ def orientation_accumulate(
             cos = sign * vec[f, j, 2] / r
             cb = min(max(int((cos + 1.0) * 0.5 * n_cos), 0), n_cos - 1)
             hist_oh[bins_o[f, a], cb] += 1.0
+
+
+@njit(cache=True, nogil=True)
+def distance_bins(z, plane, sign, lz, edge0, dz, n_bins, out):  # pragma: no cover - compiled
+    """Bin index of d = sign·(z − plane) wrapped into [edge0, edge0 + lz) for (nf, n) z values."""
+    nf, n = z.shape
+    inv = 1.0 / dz
+    for f in range(nf):
+        p, period = plane[f], lz[f]
+        for i in range(n):
+            d = sign * (z[f, i] - p) - edge0
+            d -= period * np.floor(d / period)
+            k = int(d * inv)
+            out[f, i] = min(max(k, 0), n_bins - 1)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def coordination(oxygen, cation, box, cutoff, out):  # pragma: no cover - compiled
+    """Number of O within ``cutoff`` (minimum image) of each cation, (nf, n_cation)."""
+    nf, n_c = cation.shape[0], cation.shape[1]
+    n_o = oxygen.shape[1]
+    c2 = cutoff * cutoff
+    for f in range(nf):
+        bx, by, bz = box[f, 0], box[f, 1], box[f, 2]
+        for c in range(n_c):
+            cx, cy, cz = cation[f, c, 0], cation[f, c, 1], cation[f, c, 2]
+            k = 0
+            for i in range(n_o):
+                dz = _mi(oxygen[f, i, 2] - cz, bz)
+                if abs(dz) >= cutoff:
+                    continue
+                dx = _mi(oxygen[f, i, 0] - cx, bx)
+                dy = _mi(oxygen[f, i, 1] - cy, by)
+                if dx * dx + dy * dy + dz * dz < c2:
+                    k += 1
+            out[f, c] = k
+    return out

@@ -140,6 +140,7 @@ class ChunkedAnalysis(AnalysisBase):
         geometry: str = "slab",
         layer_gap_A: float = DEFAULT_LAYER_GAP_A,
         chunk_frames: int = 64,
+        compiled: bool = True,
         **kwargs,
     ) -> None:
         universe = atomgroup.universe
@@ -157,6 +158,8 @@ class ChunkedAnalysis(AnalysisBase):
         self.geometry = geometry
         self.layer_gap_A = float(layer_gap_A)
         self.chunk_frames = int(chunk_frames)
+        #: numba loops for the hot paths; False runs the reference numpy code (same results)
+        self.compiled = bool(compiled)
         r = self.roles
         self._sel = {k: _as_index(v) for k, v in (("M", r.metal), ("O", r.oxygen), ("H", r.hydrogen), ("C", r.cation))}
 
@@ -225,6 +228,17 @@ class ChunkedAnalysis(AnalysisBase):
         for kernel in self.kernels:
             kernel.accumulate(chunk)
 
+    def _bins(self, xyz: np.ndarray, plane: np.ndarray, sign: int, lz: np.ndarray) -> np.ndarray:
+        """Bin of each atom's distance from the plane (compiled loop; numpy when ``compiled`` is off)."""
+        if not self.compiled:
+            return _bins_numpy(self.grid, xyz, plane, sign, lz)
+        from elbench.analysis._kernels import distance_bins
+
+        z = np.ascontiguousarray(xyz[:, :, 2])
+        out = np.empty(z.shape, dtype=np.intp)
+        g = self.grid
+        return distance_bins(z, plane, float(sign), lz, g.edge0, g.dz, g.n_bins, out)
+
     def _make_chunk(self, pos: np.ndarray, boxes: np.ndarray, block: int) -> Chunk:
         if np.any(np.abs(boxes[:, 3:] - 90.0) > 1e-3):
             raise InputError("triclinic cells are not supported", key="cell angles", allowed="orthorhombic cells")
@@ -244,11 +258,13 @@ class ChunkedAnalysis(AnalysisBase):
             sign, plane = (1, planes.z_top) if name == "top" else (-1, planes.z_bottom)
             face = InterfaceFrames(name, sign, plane)
             for key, xyz in (("O", oxygen), ("H", hydrogen), ("C", cation)):
-                d = self.grid.distances(xyz[:, :, 2].astype(np.float64), plane, sign, lz)
-                face.dist[key] = d
-                face.bins[key] = self.grid.bins(d)
+                face.bins[key] = self._bins(xyz, plane, sign, lz)
             interfaces.append(face)
         return Chunk(block, lengths, lengths[:, 0] * lengths[:, 1], oxygen, hydrogen, cation, planes, interfaces)
+
+
+def _bins_numpy(grid: ProfileGrid, xyz: np.ndarray, plane, sign: int, lz) -> np.ndarray:
+    return grid.bins(grid.distances(xyz[:, :, 2].astype(np.float64), plane, sign, lz))
 
 
 def frame_weighted_hist(bins: np.ndarray, weights_per_frame: np.ndarray, n_bins: int, values=None) -> np.ndarray:

@@ -44,6 +44,12 @@ class IonKernel:
 
     def _coordination(self, chunk: Chunk) -> np.ndarray:
         """Number of O within the cutoff of each cation, (nf, n_cation)."""
+        if self.analysis.compiled:
+            from elbench.analysis._kernels import coordination
+
+            out = np.empty(chunk.cation.shape[:2], dtype=np.float64)
+            box = np.ascontiguousarray(chunk.lengths, dtype=np.float32)
+            return coordination(chunk.oxygen, chunk.cation, box, np.float32(self.cutoff), out)
         box = chunk.lengths.astype(np.float32)
         cut2 = np.float32(self.cutoff**2)
         # z first: only O within the cutoff in z need their full distance

@@ -247,7 +247,7 @@ class OrientationKernel:
     def __init__(self, analysis: ChunkedAnalysis) -> None:
         self.analysis = analysis
         roles = analysis.roles
-        self.assigner = HydrogenAssigner(len(roles.oxygen), len(roles.hydrogen))
+        self.assigner = HydrogenAssigner(len(roles.oxygen), len(roles.hydrogen), compiled=analysis.compiled)
         self.sums: dict[str, dict[str, BlockSums]] = {}
         self.o_h_counts = np.zeros(5, dtype=np.int64)  # O with 0,1,2,3,≥4 H, summed over frames
 
