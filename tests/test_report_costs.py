@@ -1,0 +1,53 @@
+"""Expected-cost table used by `elbench render`: atoms x steps x seconds per atom-step of the family."""
+
+from __future__ import annotations
+
+import pytest
+
+from elbench.costs import COST_TABLE, FAMILIES, device_of, estimate_cost, format_seconds, units_of
+from elbench.errors import InputError
+from elbench.potentials.manifest import FAMILIES as REGISTRY_FAMILIES
+from elbench.templates_campaign import paper_config, quickstart_config
+
+
+def test_every_registry_family_has_a_cost_on_cpu_and_gpu():
+    for family in REGISTRY_FAMILIES:
+        for device in ("cpu", "gpu"):
+            for size in ("small", "production"):
+                entry = COST_TABLE[(family, device, size)]
+                assert entry.seconds_per_atom_step > 0
+                assert entry.source.startswith(("measured here", "estimate"))
+    assert set(FAMILIES) == set(REGISTRY_FAMILIES)
+
+
+def test_estimate_is_atoms_times_steps_times_rate():
+    est = estimate_cost("mace", 200, 1000, size="small")
+    assert est.atom_steps == 200_000
+    assert est.seconds == pytest.approx(200_000 * 3.3e-4)
+    assert est.human == "66 s on 1 core"
+    four = estimate_cost("mace", 200, 1000, size="small", units=4, runs=2)
+    assert four.seconds == pytest.approx(est.seconds / 2)
+
+
+def test_paper_campaign_runs_on_gpus_quickstart_on_cpu():
+    paper, quick = paper_config(), quickstart_config()
+    assert device_of(paper.lammps, paper.slurm) == "gpu"
+    assert device_of(quick.lammps, quick.slurm) == "cpu"
+    assert units_of(paper.lammps, "gpu") == 1
+    gpu = estimate_cost("mace", 3000, paper.md.production_steps, device="gpu")
+    cpu = estimate_cost("mace", 3000, paper.md.production_steps, device="cpu")
+    assert cpu.seconds > 100 * gpu.seconds
+
+
+def test_format_seconds():
+    assert format_seconds(30) == "30 s"
+    assert format_seconds(600) == "10 min"
+    assert format_seconds(3 * 3600) == "3 h"
+    assert format_seconds(10 * 86400) == "10 d"
+
+
+def test_bad_input():
+    with pytest.raises(InputError, match="family"):
+        estimate_cost("lj", 10, 10)
+    with pytest.raises(InputError):
+        estimate_cost("mace", -1, 10)
