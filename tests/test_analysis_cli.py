@@ -175,6 +175,7 @@ def _fake_campaign(tmp_path):
     text = re.sub(r"(?m)^charge_states\s*=.*$", "charge_states = [0, 1]", toml.read_text(), count=1)
     text = re.sub(r"(?m)^models\s*=.*$", 'models = ["reference"]', text, count=1)
     text = re.sub(r"(?m)^seeds\s*=.*$", "seeds = [1]", text, count=1)
+    text = re.sub(r"(?m)^blocks\s*=.*$", "blocks = 4", text, count=1)
     toml.write_text(text)
     for n, state in ((0, "done"), (1, "running")):
         run = root / "runs" / "reference" / f"q{n}" / "s1"
@@ -198,6 +199,7 @@ def test_campaign_mode_analyses_finished_runs_and_skips_up_to_date(tmp_path):
     assert "not-finished" in result.output
     summary = json.loads((done / "summary.json").read_text())
     assert summary["settings"]["geometry"] == "slab"
+    assert summary["settings"]["dz_A"] == 0.1 and summary["settings"]["blocks"] == 4  # the campaign's analysis table
     again = runner.invoke(app, ["analyze", "-c", str(toml)])
     assert again.exit_code == 0 and "up-to-date" in again.output
     forced = runner.invoke(app, ["analyze", "-c", str(toml), "--force", "--no-plots"])

@@ -92,7 +92,7 @@ def plan_jobs(campaign: Campaign, force: bool = False) -> list[RunJob]:
 
 def options_for(campaign: Campaign, base: AnalysisOptions, job: RunJob) -> AnalysisOptions:
     cfg = campaign.config
-    opts = AnalysisOptions(**vars(base))
+    opts = AnalysisOptions(**{**vars(base), "explicit": set(base.explicit)})
     opts.metal = opts.metal or cfg.system.metal
     opts.cation = opts.cation or cfg.system.cation
     opts.geometry = cfg.system.geometry if opts.geometry == "auto" else opts.geometry
@@ -100,6 +100,10 @@ def options_for(campaign: Campaign, base: AnalysisOptions, job: RunJob) -> Analy
     opts.dt_ps = job.dt_ps
     if opts.first_layer_max_A is None:
         opts.first_layer_max_A = cfg.analysis.first_layer_max_A
+    if "dz_A" not in opts.explicit:
+        opts.dz_A = cfg.analysis.dz_A
+    if "blocks" not in opts.explicit:
+        opts.blocks = cfg.analysis.blocks
     return opts
 
 

@@ -40,6 +40,7 @@ class AnalysisOptions:
     dt_ps: float | None = None
     symmetrize: bool = True
     plots: bool = True
+    explicit: set = field(default_factory=set)  # option names the user gave (campaign defaults fill the rest)
 
 
 @dataclass

@@ -27,8 +27,12 @@ def register(app: typer.Typer) -> None:
         ] = None,
         metal: Annotated[Optional[str], typer.Option(help="metal element (default: from the type map)")] = None,
         cation: Annotated[Optional[str], typer.Option(help="cation element (default: from the type map)")] = None,
-        dz: Annotated[float, typer.Option("--dz", help="bin width in Å")] = 0.1,
-        blocks: Annotated[int, typer.Option(help="number of blocks for standard errors")] = 5,
+        dz: Annotated[
+            Optional[float], typer.Option("--dz", help="bin width in Å [default: 0.1, or analysis.dz_A of the campaign]")
+        ] = None,
+        blocks: Annotated[
+            Optional[int], typer.Option(help="blocks for standard errors [default: 5, or analysis.blocks of the campaign]")
+        ] = None,
         start: Annotated[Optional[int], typer.Option(help="first frame (0-based)")] = None,
         stop: Annotated[Optional[int], typer.Option(help="stop before this frame")] = None,
         step: Annotated[Optional[int], typer.Option(help="use every step-th frame")] = None,
@@ -56,8 +60,8 @@ def register(app: typer.Typer) -> None:
         options = AnalysisOptions(
             metal=metal,
             cation=cation,
-            dz_A=dz,
-            blocks=blocks,
+            dz_A=0.1 if dz is None else dz,
+            blocks=5 if blocks is None else blocks,
             start=start,
             stop=stop,
             step=step,
@@ -71,6 +75,7 @@ def register(app: typer.Typer) -> None:
         )
         _check_numbers(options, jobs)
         if trajectory is None:
+            options.explicit = {k for k, v in (("dz_A", dz), ("blocks", blocks)) if v is not None}
             _campaign(campaign or DEFAULT_CAMPAIGN, options, jobs, force)
             return
         if campaign is not None:
