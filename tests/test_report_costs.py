@@ -51,3 +51,16 @@ def test_bad_input():
         estimate_cost("lj", 10, 10)
     with pytest.raises(InputError):
         estimate_cost("mace", -1, 10)
+
+
+def test_campaign_run_cost():
+    from elbench.costs import estimate_run_cost
+
+    paper = paper_config()
+    est = estimate_run_cost(paper, "mace", 3000, paper.md.production_steps, runs=15)
+    assert (est.device, est.size, est.units) == ("gpu", "production", 1)
+    assert est.seconds == pytest.approx(3000 * paper.md.production_steps * 15 * 1e-5)
+    quick = quickstart_config()
+    small = estimate_run_cost(quick, "reference", 558, 10000)
+    assert (small.device, small.size) == ("cpu", "small")
+    assert small.seconds == pytest.approx(558 * 10000 * 5.3e-6)

@@ -140,3 +140,15 @@ def units_of(lammps_cfg, device: Device) -> int:
     if device == "gpu":
         return max(1, int(getattr(lammps_cfg.kokkos, "gpus_per_node", 1)))
     return max(1, int(lammps_cfg.mpi_ranks) * int(lammps_cfg.omp_threads))
+
+
+def estimate_run_cost(config, family: str, n_atoms: int, steps: int, *, runs: int = 1) -> CostEstimate:
+    """The cost `elbench render` prints for a campaign: device, units and model size taken from the campaign.
+
+    GPU campaigns (KOKKOS or SLURM GPUs, e.g. ``elbench init --template paper``) are costed with
+    production-size models on ``kokkos.gpus_per_node`` GPUs; CPU campaigns with the small models
+    elbench ships, on ``mpi_ranks × omp_threads`` cores.
+    """
+    device = device_of(config.lammps, config.slurm)
+    size: Size = "production" if device == "gpu" else "small"
+    return estimate_cost(family, n_atoms, steps, device=device, units=units_of(config.lammps, device), size=size, runs=runs)
