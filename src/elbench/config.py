@@ -37,9 +37,12 @@ def check_single_line(value: str) -> str:
 
 SafeName = Annotated[str, Field(pattern=SAFE_NAME.pattern)]
 
+#: LAMMPS refuses `run N` (and intervals) above MAXSMALLINT = 2^31 - 1
+MAX_LAMMPS_STEPS = 2**31 - 1
+
 
 class StrictModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False, allow_inf_nan=False)
 
 
 class SystemConfig(StrictModel):
@@ -110,9 +113,9 @@ class MDConfig(StrictModel):
     thermostat_damping_fs: float = Field(50.0, gt=0.0, le=1.0e5)
     equilibration_ps: float = Field(1.0, ge=0.0)
     production_ps: float = Field(5.0, gt=0.0)
-    dump_interval_steps: int = Field(20, ge=1)
-    thermo_interval_steps: int = Field(100, ge=1)
-    restart_interval_steps: int = Field(2000, ge=1)
+    dump_interval_steps: int = Field(20, ge=1, le=MAX_LAMMPS_STEPS)
+    thermo_interval_steps: int = Field(100, ge=1, le=MAX_LAMMPS_STEPS)
+    restart_interval_steps: int = Field(2000, ge=1, le=MAX_LAMMPS_STEPS)
     segment_ps: float | None = Field(None, gt=0.0, description="split production into segments of this length")
     seeds: list[int] = Field([1], description="one independent replica per velocity seed")
     dump_format: Literal["dcd", "xtc", "custom"] = "dcd"
@@ -127,6 +130,14 @@ class MDConfig(StrictModel):
         if len(set(value)) != len(value):
             raise ValueError("seeds must not repeat")
         return value
+
+    @model_validator(mode="after")
+    def _runs_fit_lammps(self) -> "MDConfig":
+        for key in ("equilibration_ps", "production_ps"):
+            if self.steps(getattr(self, key)) > MAX_LAMMPS_STEPS:
+                raise ValueError(f"{key} = {getattr(self, key)} ps is more than 2^31-1 steps of {self.timestep_fs} fs, "
+                                 "the most one LAMMPS run takes")
+        return self
 
     def steps(self, duration_ps: float) -> int:
         return int(round(duration_ps * 1000.0 / self.timestep_fs))
