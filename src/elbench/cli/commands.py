@@ -14,6 +14,7 @@ VERB_MODULES = [
     "train_cmd",
     "init_cmd",
     "report_cmd",
+    "quickstart_cmd",
     "build_cmd",
     "render_cmd",
     "potentials_cmd",

@@ -84,9 +84,12 @@ def _models_with_results(data: ReportData) -> list[str]:
     return [m for m in data.models if m in data.results and not (own and m == "reference")]
 
 
-def profile_figure(data: ReportData, column: str, ylabel: str, stem: str, title: str, directory: Path) -> list[Path]:
+def profile_figure(data: ReportData, column: str, ylabel: str, stem: str, title: str, directory: Path,
+                   *, skip_neutral: bool = False) -> list[Path]:
     """One panel per charge state: every model's profile over the reference's error band."""
     states = [n for n in data.charge_states if n in data.reference or any(n in data.results.get(m, {}) for m in data.models)]
+    if skip_neutral:
+        states = [n for n in states if n != 0]
     models = _models_with_results(data)
     if not states:
         return []
@@ -178,6 +181,9 @@ def trends_figure(data: ReportData, directory: Path) -> list[Path]:
                 ax.plot(x, v[:, 0], color=REF_COLOR, marker="o", ms=3.5, lw=0.9, ls=(0, (4, 2)), zorder=6)
             if name == "l1":
                 _noise_band(ax, data)
+                if not data.comparisons:
+                    ax.text(0.5, 0.5, "no model to compare with the reference yet", transform=ax.transAxes,
+                            ha="center", va="center", color="0.4")
             for i, m in enumerate(models):
                 ns = sorted(data.results[m])
                 x = np.array([data.sigma_uC_cm2[n] for n in ns]) + (i - (len(models) - 1) / 2) * dodge
@@ -337,7 +343,7 @@ def all_figures(data: ReportData, directory: Path) -> dict[str, list[Path]]:
     }
     if cation:
         ion = cation[2 : -len("_per_A3")]
-        figs["cation"] = profile_figure(data, cation, f"n_{ion} (Å⁻³)", "profiles_cation", f"{ion}⁺ density at each charge state", directory)
+        figs["cation"] = profile_figure(data, cation, f"n_{ion} (Å⁻³)", "profiles_cation", f"{ion}⁺ density at each charge state", directory, skip_neutral=True)
     figs["rmse"] = rmse_figure(data, directory)
     figs["parity"] = parity_figure(data, directory)
     figs["runs"] = runs_figure(data, directory)

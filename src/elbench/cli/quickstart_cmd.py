@@ -1,0 +1,218 @@
+"""``elbench quickstart DIR``: the whole pipeline on the embedded default, in minutes on a laptop.
+
+init (quickstart template: small Au(111)/water/Na+ slab, n = 0…4) → build → render → run →
+analyze → report, with the classical reference and every shipped potential whose backend
+is installed. Each stage is the same command a user would type (called in-process, so its
+own progress bars show) and each skips finished work, so running quickstart again continues
+where it stopped instead of starting over. ``--force`` starts over.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from elbench.cli.common import cli_errors, console, err_console
+from elbench.errors import InputError, RunError
+
+#: Folders a campaign's verbs create under its directory (removed by --force).
+OUTPUT_DIRS = ("systems", "runs", "results", "report")
+STAGES = ("build", "render", "run", "analyze", "report")
+
+
+def backend_installed(entry) -> tuple[bool, str]:
+    """Whether a registered potential can run here: its backend imports in this Python or its elbench env exists."""
+    if entry.family == "reference":
+        return True, "classical reference (LAMMPS only)"
+    from elbench.cli.doctor_cmd import package_available
+    from elbench.engines.calculators import FAMILY_BACKENDS
+    from elbench.engines.select import env_installed
+
+    env, module, _ = FAMILY_BACKENDS[entry.family]
+    if package_available(module):
+        return True, f"{module} importable here"
+    if env_installed(entry.environment) or env_installed(env):
+        return True, f"environment '{entry.environment}' installed"
+    return False, f"backend {module} not installed (scripts/setup-env {env})"
+
+
+def approx_atoms(system) -> int:
+    """Atoms of the largest system a campaign builds (metal + water at the target density + cations)."""
+    from elbench.elements import FCC_LATTICE_CONSTANT_A, mass_amu
+
+    a_nn = FCC_LATTICE_CONSTANT_A[system.metal] / math.sqrt(2.0)
+    area = system.repeats[0] * a_nn * system.repeats[1] * a_nn * math.sqrt(3.0) / 2.0
+    water_mass_g = 2 * mass_amu("H") + mass_amu("O")
+    waters = system.rho_water_g_cm3 * area * system.water_thickness_A * 1e-24 / water_mass_g * 6.02214076e23
+    return int(system.repeats[0] * system.repeats[1] * system.layers + 3 * round(waters) + max(system.charge_states))
+
+
+def expected_seconds(family: str, config, jobs: int) -> float:
+    """Expected wall time of all runs of one model of this family on this machine's CPU cores."""
+    from elbench.costs import estimate_cost
+
+    md = config.md
+    est = estimate_cost(family, approx_atoms(config.system), md.equilibration_steps + md.production_steps,
+                        device="cpu", size="small", runs=len(config.system.charge_states) * len(md.seeds))
+    return est.seconds / max(1, min(jobs, os.cpu_count() or 1))
+
+
+def choose_models(config, jobs: int, budget_s: float, all_models: bool) -> tuple[list[str], list[str]]:
+    """(models to run, lines saying why each registered potential is in or out).
+
+    The reference always runs. Other potentials run when their backend is installed and,
+    unless ``all_models``, when their expected cost (elbench.costs) fits in what is left of
+    the time budget, cheapest first.
+    """
+    from elbench.costs import format_seconds
+    from elbench.potentials.manifest import load_manifest
+    from elbench.resources import builtin_manifest
+
+    manifest = load_manifest(builtin_manifest())
+    chosen, notes, candidates = ["reference"], [], []
+    spent = expected_seconds("reference", config, jobs)
+    notes.append(f"+ reference (classical, expected {format_seconds(spent)})")
+    for name, entry in manifest.entries.items():
+        if name == "reference":
+            continue
+        ok, why = backend_installed(entry)
+        if not ok:
+            notes.append(f"- {name} ({entry.family}): {why}")
+            continue
+        candidates.append((expected_seconds(entry.family, config, jobs), name, entry))
+    for cost, name, entry in sorted(candidates, key=lambda c: c[0]):
+        if all_models or spent + cost <= budget_s:
+            chosen.append(name)
+            spent += cost
+            notes.append(f"+ {name} ({entry.family}, expected {format_seconds(cost)})")
+        else:
+            notes.append(f"- {name} ({entry.family}): expected {format_seconds(cost)} on this CPU, beyond the "
+                         f"{format_seconds(budget_s)} budget (--budget-min, or --all-models to run it anyway)")
+    return chosen, notes
+
+
+def quickstart_campaign(models: list[str], production_ps: float | None, equilibration_ps: float | None):
+    from elbench.config import parse_campaign
+    from elbench.templates_campaign import quickstart_config
+
+    data = quickstart_config().model_dump(mode="json")
+    data["models"] = models
+    if production_ps is not None:
+        data["md"]["production_ps"] = production_ps
+    if equilibration_ps is not None:
+        data["md"]["equilibration_ps"] = equilibration_ps
+    return parse_campaign(data, "<quickstart options>")
+
+
+def prepare(directory: Path, *, force: bool, production_ps: float | None, equilibration_ps: float | None,
+            jobs: int = 2, budget_s: float = 600.0, all_models: bool = False) -> Path:
+    """Write DIR/elbench.toml, or continue the one there (adding newly installed models)."""
+    from elbench.config import load_campaign
+    from elbench.io import atomic_write_text
+    from elbench.templates_campaign import campaign_toml
+
+    path = directory / "elbench.toml"
+    wanted = quickstart_campaign(["reference"], production_ps, equilibration_ps)
+    if path.is_file() and not force:
+        wanted = load_campaign(path).config
+    models, notes = choose_models(wanted, jobs, budget_s, all_models)
+    for line in notes:
+        console.print(f"  {line}", markup=False)
+    wanted = quickstart_campaign(models, production_ps, equilibration_ps)
+    if path.is_file() and force:
+        for name in OUTPUT_DIRS:
+            if (directory / name).is_dir():
+                shutil.rmtree(directory / name)
+        console.print(f"--force: removed {', '.join(OUTPUT_DIRS)} under {directory}")
+    elif path.is_file():
+        current = load_campaign(path).config
+        for key, value in (("md.production_ps", production_ps), ("md.equilibration_ps", equilibration_ps)):
+            if value is not None and getattr(current.md, key.split(".")[1]) != value:
+                raise InputError(f"the campaign there has a different {key}; pass --force to start over", file=path, key=key)
+        added = [m for m in models if m not in current.models]
+        if not added:
+            console.print(f"continuing the campaign in {path} (pass --force to start over)")
+            return path
+        wanted = current.model_copy(update={"models": current.models + added})
+        console.print(f"continuing {path}; adding newly installed model(s): {', '.join(added)}")
+    elif directory.exists() and any(directory.iterdir()) and not force:
+        raise InputError("directory exists, is not empty and holds no elbench.toml; choose a new one or pass --force",
+                         file=directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(path, campaign_toml(wanted, "quickstart"))
+    return path
+
+
+def invoke(args: list[str]) -> int:
+    """Run one elbench verb in this process (its progress bars show); return its exit code."""
+    from elbench.cli.main import app
+
+    try:
+        code = app(args, standalone_mode=False, prog_name="elbench")
+    except SystemExit as exc:  # a verb may exit directly
+        code = exc.code if isinstance(exc.code, int) else 1
+    except Exception as exc:
+        if hasattr(exc, "format_message"):  # a usage error: the verb's options are not what quickstart expects
+            raise RunError(f"`elbench {' '.join(args)}`: {exc.format_message()}") from None
+        raise
+    return int(code or 0)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("quickstart")
+    @cli_errors
+    def quickstart(
+        directory: Annotated[Path, typer.Argument(help="campaign directory (created; re-running continues in it)")],
+        force: Annotated[bool, typer.Option("--force", help="start over: rewrite elbench.toml and remove earlier outputs")] = False,
+        jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="runs and analyses at the same time")] = 2,
+        production_ps: Annotated[
+            float | None, typer.Option("--production-ps", help="shorten production MD (tests, CI) [default: the template's 4 ps]")
+        ] = None,
+        equilibration_ps: Annotated[
+            float | None, typer.Option("--equilibration-ps", help="shorten equilibration [default: the template's 1 ps]")
+        ] = None,
+        budget_min: Annotated[
+            float, typer.Option("--budget-min", min=0.0, help="add MLIPs only while their expected MD cost fits in this many minutes")
+        ] = 10.0,
+        all_models: Annotated[bool, typer.Option("--all-models", help="run every installed potential whatever its cost")] = False,
+    ) -> None:
+        """The whole pipeline on the embedded default: init, build, render, run, analyze, report.
+
+        Runs the classical reference and every shipped potential whose backend is installed
+        on a small Au(111)/water/Na+ interface at n = 0…4 cations. Ends with DIR/report/report.md.
+        """
+        t0 = time.perf_counter()
+        console.rule("[bold]elbench quickstart[/bold]: choosing models")
+        path = prepare(directory, force=force, production_ps=production_ps, equilibration_ps=equilibration_ps,
+                       jobs=jobs, budget_s=60.0 * budget_min, all_models=all_models)
+        campaign = ["-c", str(path)]
+        stage_args = {
+            "build": ["build", *campaign],
+            "render": ["render", *campaign],
+            "run": ["run", *campaign, "--resume", "--jobs", str(jobs)],
+            "analyze": ["analyze", *campaign, "--jobs", str(jobs)],
+            "report": ["report", *campaign],
+        }
+        run_code = 0
+        for i, stage in enumerate(STAGES, start=1):
+            console.rule(f"[bold][{i}/{len(STAGES)}] {stage}[/bold]  ({time.perf_counter() - t0:.0f} s so far)")
+            code = invoke(stage_args[stage])
+            if stage == "run" and code == 1:
+                run_code = code  # go on: the report shows failed runs and how far they got
+                err_console.print(f"some runs did not finish (exit code {code}); analysing and reporting the others")
+                continue
+            if code != 0:
+                raise RunError(f"quickstart stopped at `elbench {' '.join(stage_args[stage])}` (exit code {code}); "
+                               f"fix the problem above and run `elbench quickstart {directory}` again to continue")
+        console.rule(f"done in {time.perf_counter() - t0:.0f} s")
+        report = path.parent / "report"
+        console.print(f"report: [bold]{report / 'report.md'}[/bold] (and report.html); main figure: "
+                      f"{report / 'figures' / 'trends_vs_sigma.png'}")
+        if run_code:
+            raise typer.Exit(run_code)
