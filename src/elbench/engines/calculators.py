@@ -103,8 +103,10 @@ def check_model_file(spec: CalculatorSpec) -> None:
         if suffix not in (".yaml", ".yml", ".yace"):
             raise _wrong(spec, f"suffix {suffix or '(none)'}")
         head = path.read_text(errors="replace")[:4000]
-        if "embeddings" not in head or "functions" not in head and "bonds" not in head:
-            raise _wrong(spec, "YAML without ACE 'embeddings'/'bonds'/'functions' sections")
+        ctilde = "embeddings" in head and ("functions" in head or "bonds" in head)  # .yace / C-tilde YAML
+        bbasis = "speciesblock" in head  # pacemaker's B-basis output_potential.yaml
+        if not (ctilde or bbasis):
+            raise _wrong(spec, "YAML without ACE 'embeddings'/'bonds'/'functions' or 'speciesblock' sections")
     elif family == "grace":
         if path.is_dir():
             if not (path / "saved_model.pb").is_file():
