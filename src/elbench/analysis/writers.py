@@ -78,6 +78,9 @@ def write_outputs(out_dir: Path, texts: dict[str, str], figures: dict[str, objec
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     with contextlib.ExitStack() as stack:
+        # entered first, so renamed last: a summary.json newer than the trajectory (campaign mode's
+        # "up to date") always comes with the profiles and figures of the same analysis
+        summary_tmp = stack.enter_context(atomic_path(out_dir / "summary.json"))
         for name, text in texts.items():
             tmp = stack.enter_context(atomic_path(out_dir / name))
             tmp.write_text(text)
@@ -88,8 +91,7 @@ def write_outputs(out_dir: Path, texts: dict[str, str], figures: dict[str, objec
             fig.savefig(tmp, format="png", dpi=130)
             tmp.chmod(0o644)
             written.append(out_dir / name)
-        tmp = stack.enter_context(atomic_path(out_dir / "summary.json"))
-        tmp.write_text(json.dumps(_jsonable(summary), indent=2) + "\n")
-        tmp.chmod(0o644)
+        summary_tmp.write_text(json.dumps(_jsonable(summary), indent=2) + "\n")
+        summary_tmp.chmod(0o644)
         written.append(out_dir / "summary.json")
     return written
