@@ -173,3 +173,33 @@ def test_report_bad_options(campaign, tmp_path):
     r = runner.invoke(app, ["report", "-c", str(campaign.path), "--reference", str(tmp_path / "nope"), "--out", str(tmp_path / "y")])
     assert r.exit_code == 2 and "--reference" in r.output
     assert not (tmp_path / "x").exists() and not (tmp_path / "y").exists()
+
+
+def _reference_set(root, system: dict, shift: float = 0.0):
+    """A reference set directory (reference.json + q<n>/) built from the synthetic `shifted` profiles."""
+    root.mkdir(parents=True)
+    (root / "reference.json").write_text(json.dumps({"name": "test", "system": system}))
+    for n in syn.STATES:
+        syn.write_profiles(root / f"q{n}" / "profiles.csv", "shifted", n)
+        syn.write_summary(root / f"q{n}" / "summary.json", "shifted", n)
+    return root
+
+
+def test_shipped_reference_set_is_matched_by_system(campaign, tmp_path):
+    from elbench.report.collect import find_reference_set
+
+    _reference_set(tmp_path / "sets" / "a", {"metal": "Au", "repeats": [9, 8]})
+    assert find_reference_set(campaign, tmp_path / "sets") is None
+    match = _reference_set(tmp_path / "sets" / "b", {"metal": "Au", "cation": "Na", "repeats": [4, 6], "layers": 3})
+    assert find_reference_set(campaign, tmp_path / "sets") == match
+
+
+def test_explicit_reference_set_compares_the_campaign_reference_model(campaign, tmp_path):
+    ref = _reference_set(tmp_path / "set", {"metal": "Au"})
+    data = collect(campaign, reference_dir=ref)
+    assert data.reference_label.startswith("reference set")
+    assert "reference" in data.comparisons  # the campaign's own reference run is checked against the set
+    for n, c in data.comparisons["reference"].items():
+        assert c.observables["o_peak_position_A"].diff == pytest.approx(-syn.SHIFT_A, abs=0.01)
+    for n, c in data.comparisons["shifted"].items():
+        assert c.l1.value == 0.0

@@ -207,6 +207,8 @@ def register(app: typer.Typer) -> None:
                 run_code = code  # go on: the report shows failed runs and how far they got
                 err_console.print(f"some runs did not finish (exit code {code}); analysing and reporting the others")
                 continue
+            if code == 3:
+                raise RunError(f"runs were interrupted; run `elbench quickstart {directory}` again to continue them")
             if code != 0:
                 raise RunError(f"quickstart stopped at `elbench {' '.join(stage_args[stage])}` (exit code {code}); "
                                f"fix the problem above and run `elbench quickstart {directory}` again to continue")

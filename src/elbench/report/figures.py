@@ -34,10 +34,9 @@ def style_path() -> Path:
 def model_colors(models: list[str]) -> dict[str, str]:
     with plt.style.context(str(style_path())):
         cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    others = [m for m in models if m != "reference"]
-    colors = {m: cycle[i % len(cycle)] for i, m in enumerate(others)}
-    colors["reference"] = REF_COLOR
-    return colors
+    # The reference line is always black; a campaign's own `reference` model compared with a
+    # shipped reference set is a model like the others and gets a colour of the cycle.
+    return {m: cycle[i % len(cycle)] for i, m in enumerate(m for m in models)}
 
 
 def save(fig, directory: Path, stem: str) -> list[Path]:
@@ -72,6 +71,8 @@ def _grid(n_panels: int, width_per: float = 2.7, height: float = 2.3, max_cols: 
 
 
 def _model_label(data: ReportData, m: str) -> str:
+    if m == "reference":
+        return "reference run of this campaign"
     info = data.info.get(m)
     if info is None or info.family in ("unknown", "reference"):
         return m
