@@ -178,7 +178,7 @@ def test_report_bad_options(campaign, tmp_path):
 def _reference_set(root, system: dict, shift: float = 0.0):
     """A reference set directory (reference.json + q<n>/) built from the synthetic `shifted` profiles."""
     root.mkdir(parents=True)
-    (root / "reference.json").write_text(json.dumps({"name": "test", "system": system}))
+    (root / "reference.json").write_text(json.dumps({"name": "test", "system": system, "md": {"production_ps": 30.0}}))
     for n in syn.STATES:
         syn.write_profiles(root / f"q{n}" / "profiles.csv", "shifted", n)
         syn.write_summary(root / f"q{n}" / "summary.json", "shifted", n)
@@ -192,6 +192,10 @@ def test_shipped_reference_set_is_matched_by_system(campaign, tmp_path):
     assert find_reference_set(campaign, tmp_path / "sets") is None
     match = _reference_set(tmp_path / "sets" / "b", {"metal": "Au", "cation": "Na", "repeats": [4, 6], "layers": 3})
     assert find_reference_set(campaign, tmp_path / "sets") == match
+    from elbench.report.collect import run_length_warnings
+
+    (warning,) = run_length_warnings(campaign, match)  # 4 ps here vs 30 ps in the set
+    assert "4 ps" in warning and "30 ps" in warning
 
 
 def test_explicit_reference_set_compares_the_campaign_reference_model(campaign, tmp_path):

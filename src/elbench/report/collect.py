@@ -134,6 +134,24 @@ def load_reference_set(directory: Path, charge_states: list[int]) -> dict[int, S
     return out
 
 
+def run_length_warnings(campaign: Campaign, reference_dir: Path) -> list[str]:
+    """Say so when the campaign's runs are much shorter than the reference set's.
+
+    Block errors of short runs miss slow motions (ions decorrelate over tens of ps), so a
+    flag on a short run often means 'not sampled enough' rather than 'wrong'.
+    """
+    try:
+        meta = json.loads((reference_dir / "reference.json").read_text())
+        ref_ps = float(meta["md"]["production_ps"])
+    except (OSError, KeyError, TypeError, ValueError, json.JSONDecodeError):
+        return []
+    ours = campaign.config.md.production_ps
+    if ours * 3 > ref_ps:
+        return []
+    return [f"production runs here are {ours:g} ps long, the reference set's {ref_ps:g} ps: block errors of short runs "
+            "underestimate slow fluctuations (ion positions), so flags may reflect sampling rather than the model"]
+
+
 def model_info(campaign: Campaign, models: list[str]) -> dict[str, ModelInfo]:
     """Registry facts per model; models missing from the registry get unknowns, not an error."""
     from elbench.potentials.manifest import manifest_for_campaign
@@ -186,6 +204,7 @@ def collect(
         found = find_reference_set(campaign)
         if found is not None:
             reference, label = load_reference_set(found, states), f"shipped reference set {found.name}"
+            warnings += run_length_warnings(campaign, found)
         else:
             reference, label = results.get(REFERENCE_MODEL, {}), "the campaign's `reference` model"
     if not reference:
