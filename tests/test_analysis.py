@@ -302,3 +302,18 @@ def test_compiled_and_numpy_paths_agree(tmp_path):
     assert fast.info["oxygen_with_n_H_per_frame"] == slow.info["oxygen_with_n_H_per_frame"]
     assert fast.summary["top"]["first_layer_p_cos_theta"] == slow.summary["top"]["first_layer_p_cos_theta"]
     assert fast.summary["top"]["cation"] == slow.summary["top"]["cation"]
+
+
+def test_compiled_metal_planes_equal_numpy():
+    from elbench.analysis import _kernels
+
+    metal, _, _ = slab()
+    rng = np.random.default_rng(4)
+    lz = np.full(50, 30.0)
+    z = (metal[:, 2][None] + rng.uniform(-40, 40, (50, 1)) + rng.normal(scale=0.1, size=(50, len(metal)))).astype(np.float32)
+    ref = metal_planes(z, lz)
+    top, bottom, layers = np.empty(50), np.empty(50), np.empty(50, dtype=np.int64)
+    _kernels.metal_planes(z, lz, 1.0, top, bottom, layers)
+    np.testing.assert_allclose(np.mod(top - ref.z_top + 15, 30) - 15, 0, atol=1e-9)
+    np.testing.assert_allclose(top - bottom, ref.thickness, atol=1e-9)
+    assert np.all(layers == 3) and np.all(ref.n_layers == 3)

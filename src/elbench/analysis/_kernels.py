@@ -167,3 +167,81 @@ def coordination(oxygen, cation, box, cutoff, out):  # pragma: no cover - compil
                     k += 1
             out[f, c] = k
     return out
+
+
+@njit(cache=True, nogil=True)
+def metal_planes(z, lz, layer_gap, z_top, z_bottom, n_layers):  # pragma: no cover - compiled
+    """Compiled :func:`elbench.analysis.surface.metal_planes` (same steps, per frame)."""
+    nf, nm = z.shape
+    w = np.empty(nm, dtype=np.float64)
+    zu = np.empty(nm, dtype=np.float64)
+    for f in range(nf):
+        period = lz[f]
+        for i in range(nm):
+            w[i] = z[f, i] - period * np.floor(z[f, i] / period)
+        w.sort()
+        best = w[0] + period - w[nm - 1]
+        k = nm - 1
+        for i in range(nm - 1):
+            g = w[i + 1] - w[i]
+            if g > best:
+                best = g
+                k = i
+        for j in range(nm):
+            zu[j] = w[(j + k + 1) % nm] + (period if j >= nm - k - 1 else 0.0)
+        first = -1
+        last = -1
+        layers = 1
+        for i in range(nm - 1):
+            if zu[i + 1] - zu[i] > layer_gap:
+                layers += 1
+                if first < 0:
+                    first = i
+                last = i
+        n_layers[f] = layers
+        if first < 0:
+            s = 0.0
+            for i in range(nm):
+                s += zu[i]
+            z_top[f] = s / nm
+            z_bottom[f] = s / nm
+        else:
+            s = 0.0
+            for i in range(last + 1, nm):
+                s += zu[i]
+            z_top[f] = s / (nm - last - 1)
+            s = 0.0
+            for i in range(first + 1):
+                s += zu[i]
+            z_bottom[f] = s / (first + 1)
+
+
+@njit(cache=True, nogil=True)
+def oxygen_neighbours(o, box, radius, k_max):  # pragma: no cover - compiled
+    """Up to ``k_max`` nearest O within ``radius`` of each O (self-padded), their distances (inf-padded)."""
+    n = o.shape[0]
+    nbr = np.empty((n, k_max), dtype=np.int64)
+    dist = np.full((n, k_max), np.inf)
+    cand = np.empty(n, dtype=np.int64)
+    cand_d = np.empty(n, dtype=np.float64)
+    for i in range(n):
+        m = 0
+        for j in range(n):
+            if j == i:
+                continue
+            dx = _mi(o[j, 0] - o[i, 0], box[0])
+            dy = _mi(o[j, 1] - o[i, 1], box[1])
+            dz = _mi(o[j, 2] - o[i, 2], box[2])
+            r = np.sqrt(dx * dx + dy * dy + dz * dz)
+            if r <= radius:
+                cand[m] = j
+                cand_d[m] = r
+                m += 1
+        order = np.argsort(cand_d[:m])
+        for s in range(k_max):
+            if s < m:
+                nbr[i, s] = cand[order[s]]
+                dist[i, s] = cand_d[order[s]]
+            else:
+                nbr[i, s] = i
+    return nbr, dist

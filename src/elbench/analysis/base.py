@@ -228,6 +228,16 @@ class ChunkedAnalysis(AnalysisBase):
         for kernel in self.kernels:
             kernel.accumulate(chunk)
 
+    def _planes(self, z_metal: np.ndarray, lz: np.ndarray) -> Planes:
+        if not self.compiled:
+            return metal_planes(z_metal, lz, self.layer_gap_A)
+        from elbench.analysis import _kernels
+
+        nf = len(lz)
+        top, bottom, layers = np.empty(nf), np.empty(nf), np.empty(nf, dtype=np.int64)
+        _kernels.metal_planes(np.ascontiguousarray(z_metal), lz, self.layer_gap_A, top, bottom, layers)
+        return Planes(top, bottom, layers)
+
     def _bins(self, xyz: np.ndarray, plane: np.ndarray, sign: int, lz: np.ndarray) -> np.ndarray:
         """Bin of each atom's distance from the plane (compiled loop; numpy when ``compiled`` is off)."""
         if not self.compiled:
@@ -246,7 +256,7 @@ class ChunkedAnalysis(AnalysisBase):
         if np.any(lengths <= 0):
             raise InputError("a frame has no periodic cell (zero box length)", key="dimensions")
         lz = lengths[:, 2]
-        planes = metal_planes(pos[:, self._sel["M"], 2], lz, self.layer_gap_A)
+        planes = self._planes(pos[:, self._sel["M"], 2], lz)
         if self.grid is None:
             self.grid = ProfileGrid.for_cell(self.dz_A, float(lz[0]), float(planes.thickness[0]))
         # contiguous copies: the kernels gather from these many times

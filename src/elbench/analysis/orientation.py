@@ -71,10 +71,10 @@ class HydrogenAssigner:
         self,
         n_oxygen: int,
         n_hydrogen: int,
-        list_radius_A: float = 3.8,
-        refresh_A: float = 0.8,
+        list_radius_A: float = 4.5,
+        refresh_A: float = 1.2,
         refresh_fraction: float = 0.25,
-        max_neighbours: int = 12,
+        max_neighbours: int = 20,
         window_frames: int = 16,
         compiled: bool = True,
     ) -> None:
@@ -94,17 +94,22 @@ class HydrogenAssigner:
 
     def _build_list(self, oxygen: np.ndarray, lengths: np.ndarray) -> None:
         box = np.asarray(lengths, dtype=np.float64)
-        o = _wrap(oxygen.astype(np.float64), box)
-        tree = cKDTree(o, boxsize=box)
-        k = min(self.max_neighbours, self.n_oxygen - 1) + 1
-        dist, idx = tree.query(o, k=k, distance_upper_bound=self.list_radius_A)
-        dist, idx = np.atleast_2d(dist), np.atleast_2d(idx)
-        if dist.shape[0] != self.n_oxygen:
-            dist, idx = dist.T, idx.T
         self_idx = np.arange(self.n_oxygen)[:, None]
-        missing = ~np.isfinite(dist)
-        idx = np.where(missing, self_idx, idx)
-        nbr, nbr_d = idx[:, 1:], dist[:, 1:]
+        k = min(self.max_neighbours, self.n_oxygen - 1)
+        if self.compiled and self.n_oxygen <= 3000 and k > 0:
+            # all O pairs in a compiled loop: cheaper than a KD-tree below a few thousand O
+            from elbench.analysis._kernels import oxygen_neighbours
+
+            nbr, nbr_d = oxygen_neighbours(oxygen.astype(np.float64), box, float(self.list_radius_A), k)
+        else:
+            o = _wrap(oxygen.astype(np.float64), box)
+            tree = cKDTree(o, boxsize=box)
+            dist, idx = tree.query(o, k=k + 1, distance_upper_bound=self.list_radius_A)
+            dist, idx = np.atleast_2d(dist), np.atleast_2d(idx)
+            if dist.shape[0] != self.n_oxygen:
+                dist, idx = dist.T, idx.T
+            idx = np.where(~np.isfinite(dist), self_idx, idx)
+            nbr, nbr_d = idx[:, 1:], dist[:, 1:]
         # the list is complete up to list_reach: the radius, or less where max_neighbours O fell inside it
         last = nbr_d[:, -1] if nbr.shape[1] else np.full(self.n_oxygen, np.inf)
         self.list_reach = float(min(self.list_radius_A, np.min(last)))
