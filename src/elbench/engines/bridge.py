@@ -180,6 +180,7 @@ class ExternalForces:
     calc_seconds: float = 0.0
     last_energy: float = 0.0
     warned_stress: bool = False
+    error: Exception | None = None
     atoms: Any = field(default=None, repr=False)
 
     def cell(self) -> np.ndarray:
@@ -218,6 +219,24 @@ class ExternalForces:
         return float(np.asarray(res["energy"]).reshape(-1)[0]), np.asarray(res["forces"], dtype=float), virial
 
     def __call__(self, caller, step, nlocal, tag, x, f) -> None:
+        """Called by LAMMPS each step; an exception cannot cross ctypes, so it is kept and the
+        run is stopped through LAMMPS's timeout (checked every step), then re-raised."""
+        if self.error is not None:
+            return
+        try:
+            self._step(nlocal, x, f)
+        except Exception as err:  # noqa: BLE001 - re-raised by check() after LAMMPS returns
+            self.error = err
+            f[:, :] = 0.0
+            self.lmp.force_timeout()
+
+    def check(self) -> None:
+        if self.error is not None:
+            err = self.error
+            raise RunError(f"the {type(self.calc).__name__} calculator failed inside the bridge: "
+                           f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}")
+
+    def _step(self, nlocal, x, f) -> None:
         types = self.lmp.numpy.extract_atom("type", nelem=nlocal).reshape(-1)
         energy, forces, virial = self.evaluate(np.asarray(types), np.array(x, dtype=float))
         f[:, :] = forces
@@ -240,6 +259,22 @@ def type_counts(lmp) -> dict[int, int]:
 def box_pbc(lmp) -> tuple[bool, bool, bool]:
     periodicity = lmp.extract_box()[5]
     return tuple(bool(p) for p in periodicity)
+
+
+#: calculators that accept only fully periodic or fully open cells (pyace, GRACE-FS)
+FULL_PBC_FAMILIES = {"ace", "grace"}
+
+
+def calculator_pbc(family: str, pbc: tuple[bool, bool, bool]) -> tuple[bool, bool, bool]:
+    """The periodicity handed to the calculator.
+
+    A slab box (``p p f``) is made fully periodic for calculators that refuse mixed
+    periodicity; elbench slabs keep >= 15 Å of vacuum above the water (wall/reflect at
+    the top), more than any shipped model's cutoff, so no interaction crosses z.
+    """
+    if family in FULL_PBC_FAMILIES and any(pbc) and not all(pbc):
+        return (True, True, True)
+    return pbc
 
 
 # --------------------------------------------------------------------------- main
@@ -307,10 +342,12 @@ def run_deck(run_dir: Path, *, preflight: bool = True, screen: bool = True, deck
             if forces is None and line.split()[0] in ("run", "minimize", "rerun"):
                 raise RunError("the deck runs before its fix external line")
             lmp.command(line)
+            if forces is not None:
+                forces.check()
             match = FIX_EXTERNAL.match(line)
             if match:
                 z_of_type = type_numbers(type_map, spec.type_map, type_counts(lmp), file=spec.model)
-                forces = ExternalForces(lmp, fix_id, calc, z_of_type, box_pbc(lmp))
+                forces = ExternalForces(lmp, fix_id, calc, z_of_type, calculator_pbc(spec.family, box_pbc(lmp)))
                 lmp.set_fix_external_callback(fix_id, forces)
         summary["steps"] = int(lmp.get_thermo("step"))
     except Exception as err:

@@ -129,8 +129,8 @@ def _precision(spec) -> str:
 def run_preflight(run_dir: Path, run: dict, *, spec, calc, engine: str, nve_steps: int = 20,
                   write: bool = True) -> dict:
     """Parity check + NVE drift for ``run_dir``; writes preflight.json; RunError when it fails."""
-    from elbench.engines.bridge import (ExternalForces, box_pbc, check_type_maps, deck_lines, read_data_file,
-                                        type_counts, type_numbers)
+    from elbench.engines.bridge import (ExternalForces, box_pbc, calculator_pbc, check_type_maps, deck_lines,
+                                        read_data_file, type_counts, type_numbers)
     from elbench.engines.lmp_python import new_lammps
 
     run_dir = Path(run_dir).resolve()
@@ -152,17 +152,21 @@ def run_preflight(run_dir: Path, run: dict, *, spec, calc, engine: str, nve_step
             if line.split()[0] == "fix" and " external " in f" {line} ":
                 fix_id = line.split()[1]
                 z_of_type = type_numbers(type_map, spec.type_map, type_counts(lmp), file=spec.model)
-                forces = ExternalForces(lmp, fix_id, calc, z_of_type, box_pbc(lmp))
+                forces = ExternalForces(lmp, fix_id, calc, z_of_type, calculator_pbc(spec.family, box_pbc(lmp)))
                 lmp.set_fix_external_callback(fix_id, forces)
         if engine == "native":
             type_numbers(type_map, spec.type_map, type_counts(lmp), file=spec.model)
         lmp.command("thermo_style custom step pe etotal press pxx pyy pzz pxy pxz pyz")
         lmp.command("run 0 post no")
-        atoms = direct_atoms(data_file, type_map, atom_style, box_pbc(lmp))
+        if forces is not None:
+            forces.check()
+        atoms = direct_atoms(data_file, type_map, atom_style, calculator_pbc(spec.family, box_pbc(lmp)))
         result = compare(lmp, atoms, calc)
         drift = nve_drift(lmp, len(atoms), timestep_fs=float(run.get("timestep_fs", 0.5)),
                           temperature_K=float(run.get("temperature_K", 300.0)), steps=nve_steps,
                           seed=int(run.get("seed", 1)) + 7919)
+        if forces is not None:
+            forces.check()
     except (InputError, RunError):
         raise
     except Exception as err:
