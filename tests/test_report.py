@@ -207,3 +207,26 @@ def test_explicit_reference_set_compares_the_campaign_reference_model(campaign, 
         assert c.observables["o_peak_position_A"].diff == pytest.approx(-syn.SHIFT_A, abs=0.01)
     for n, c in data.comparisons["shifted"].items():
         assert c.l1.value == 0.0
+
+
+def test_profile_fallbacks_ignore_empty_bins():
+    """Bins without water carry NaN cos θ (as elbench analyze writes them); fallbacks skip them."""
+    from elbench.report.metrics import first_layer_cos_theta_from_profile
+
+    z = np.arange(-1.95, 6.0, 0.1)
+    rho = np.where(z > 2.0, 1.0, 0.0)
+    rc = np.where(z > 2.0, -0.3, np.nan)
+    p = Profile(z, {"rho_water_g_cm3": rho, "rho_cos_theta_g_cm3": rc}, {"rho_cos_theta_g_cm3": np.full_like(z, 0.01)})
+    value, err = first_layer_cos_theta_from_profile(p, 4.0)
+    assert value == pytest.approx(-0.3)
+    assert err > 0
+
+
+def test_report_without_results_still_writes(tmp_path):
+    from elbench.templates_campaign import write_campaign
+
+    path = write_campaign(tmp_path / "empty", "quickstart")
+    result = CliRunner().invoke(app, ["report", "-c", str(path)])
+    assert result.exit_code == 0, result.output
+    md = (tmp_path / "empty" / "report" / "report.md").read_text()
+    assert "reference: no analysed results for charge states [0, 1, 2, 3, 4]" in md

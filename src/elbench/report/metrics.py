@@ -236,12 +236,12 @@ def first_layer_cos_theta_from_profile(profile: Profile, d_max_A: float) -> tupl
     if not (profile.has("rho_cos_theta_g_cm3") and profile.has("rho_water_g_cm3")) or not math.isfinite(d_max_A):
         return math.nan, math.nan
     sel = profile.z_A <= d_max_A
-    rho = profile.get("rho_water_g_cm3")[sel].sum()
+    rho = np.nansum(profile.get("rho_water_g_cm3")[sel])
     if rho <= 0:
         return math.nan, math.nan
-    rc = profile.get("rho_cos_theta_g_cm3")[sel]
-    err = math.sqrt((profile.err("rho_cos_theta_g_cm3")[sel] ** 2).sum()) / rho
-    return float(rc.sum() / rho), float(err)
+    rc = profile.get("rho_cos_theta_g_cm3")[sel]  # NaN in bins without water
+    err = math.sqrt(np.nansum(profile.err("rho_cos_theta_g_cm3")[sel] ** 2)) / rho
+    return float(np.nansum(rc) / rho), float(err)
 
 
 def cation_scalars_from_profile(profile: Profile, contact_max_A: float) -> dict[str, tuple[float, float]]:
@@ -252,7 +252,7 @@ def cation_scalars_from_profile(profile: Profile, contact_max_A: float) -> dict[
     col = profile.cation_column()
     if col is None:
         return {}
-    n, e, z = profile.get(col), profile.err(col), profile.z_A
+    n, e, z = np.nan_to_num(profile.get(col)), np.nan_to_num(profile.err(col)), profile.z_A
     total = n.sum()
     if total <= 0:
         return {}
@@ -270,7 +270,7 @@ def cation_fraction_beyond(profile: Profile, distance_A: float) -> float:
     col = profile.cation_column()
     if col is None or not math.isfinite(distance_A):
         return math.nan
-    n = profile.get(col)
+    n = np.nan_to_num(profile.get(col))
     total = n.sum()
     if total <= 0:
         return math.nan
