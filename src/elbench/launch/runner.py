@@ -389,10 +389,19 @@ class SegmentRunner:
             out.append((index_file(path, self.dump_fmt), int(seg["start_step"])))
         return out
 
+    def _already_joined(self) -> bool:
+        segs = [self.dir / segment_path(s["index"], self.dump_file) for s in self.launch.get("segments", [])]
+        return bool(segs) and (self.dir / self.dump_file).is_file() and not any(p.is_file() for p in segs)
+
     def _join_outputs(self, stop_step: int | None) -> dict:
         info: dict = {}
         logs = [self.dir / segment_path(s["index"], "log.lammps") for s in self.launch.get("segments", [])]
         atomic_write_text(self.dir / "log.lammps", "".join(_read(p) for p in logs if p.is_file()))
+        if self.dump_file and self._already_joined():
+            # segments were joined and removed before a crash (or a lost status.json): keep the joined file
+            steps = index_file(self.dir / self.dump_file, self.dump_fmt).steps
+            return {"file": self.dump_file, "frames": len(steps), "first_step": steps[0] if steps else None,
+                    "last_step": steps[-1] if steps else None}
         if self.dump_file:
             pieces = select_frames(self._segment_trajectories(), stop_step)
             count = write_joined(pieces, self.dir / self.dump_file)
