@@ -9,6 +9,10 @@ Two sources:
   (``runs/reference/q<n>/s<seed>/traj.dcd`` with ``system_full.data``), keeps
   frames at least ``spacing_ps`` apart, and labels them.
 
+Equilibration follows the deck: CG relaxation of the packed start, then CSVR with a
+0.01 ps coupling (a looser one leaves the O–H stretches cold for picoseconds: the
+velocity draw puts no energy into their potential part), then 0.05 ps while sampling.
+
 Spacing: forces decorrelate within ~0.1 ps in liquid water; 0.5 ps (default)
 also spreads water orientations and ion positions better. Both ends are recorded
 in each frame's info (``time_ps``, ``seed``, ``source``).
@@ -45,9 +49,10 @@ def sample_reference_md(
     equil = int(round(equilibration_ps * 1000.0 / timestep_fs))
     frames = []
     with ReferenceLabeller(system_dir) as lab:
-        lab.setup_md(temperature_K, timestep_fs, seed)
+        lab.setup_md(temperature_K, timestep_fs, seed, damping_fs=10.0)  # tight coupling thermalises O-H stretches
         if equil:
             lab.run_md(equil)
+        lab.set_damping(50.0)
         for k in range(n_frames):
             lab.run_md(spacing)
             step = equil + (k + 1) * spacing

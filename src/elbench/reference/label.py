@@ -172,9 +172,13 @@ class ReferenceLabeller:
         return self._labelled(self.positions(), self.cell(), energy, forces, stress, info)
 
     # ------------------------------------------------------------------ MD
-    def setup_md(self, temperature_K: float, timestep_fs: float, seed: int, damping_fs: float = 50.0) -> None:
-        """NVT as the deck does it: frozen bottom layers, CSVR on the mobile atoms, z wall for slabs."""
+    def setup_md(self, temperature_K: float, timestep_fs: float, seed: int, damping_fs: float = 10.0,
+                 minimize: bool = True) -> None:
+        """NVT as the deck does it: frozen bottom layers, CSVR on the mobile atoms, z wall for slabs,
+        CG relaxation of the packed start, tight thermostat coupling (``damping_fs``) for equilibration;
+        :meth:`set_damping` switches to the production coupling."""
         t, dt = float(temperature_K), float(timestep_fs) / 1000.0
+        self._md = (t, seed)
         lines = [f"group elb_frozen id 1:{self.n_fixed}" if self.n_fixed else "group elb_frozen empty",
                  "group elb_mobile subtract all elb_frozen", "compute elb_temp elb_mobile temp",
                  "fix elb_freeze elb_frozen setforce 0.0 0.0 0.0", "fix elb_nve elb_mobile nve",
@@ -182,12 +186,20 @@ class ReferenceLabeller:
                  "fix_modify elb_csvr temp elb_temp"]
         if self.geometry == "slab":
             lines.append("fix elb_wall elb_mobile wall/reflect zhi EDGE")
+        if minimize:
+            lines += ["min_style cg", "minimize 0.0 0.05 200 2000", "reset_timestep 0"]
         lines += ["velocity elb_frozen set 0.0 0.0 0.0",
                   f"velocity elb_mobile create {t} {seed} dist gaussian mom yes rot no loop geom temp elb_temp",
                   f"timestep {dt}", "thermo_style custom step temp pe", "thermo_modify temp elb_temp"]
         for line in lines:
             self._cmd(line)
         self.has_md = True
+
+    def set_damping(self, damping_fs: float) -> None:
+        """Change the CSVR coupling time (equilibration -> production)."""
+        t, seed = self._md
+        self._cmd(f"fix elb_csvr elb_mobile temp/csvr {t} {t} {damping_fs / 1000.0} {seed}")
+        self._cmd("fix_modify elb_csvr temp elb_temp")
 
     def run_md(self, steps: int) -> None:
         if not self.has_md:

@@ -5,7 +5,7 @@
 Sources: DeePMD ``lcurve.out`` (rmse_e_* is per atom, rmse_f_* per component, eV units),
 MACE ``results/*_train.txt`` (JSON lines, mode "eval": rmse_e_per_atom, rmse_f),
 pacemaker ``metrics.txt``/``test_metrics.txt`` (iter_num, rmse_epa eV/atom, rmse_f_comp eV/Å),
-gracemaker ``seed/*/train_metrics.yaml`` and ``test_metrics.yaml``.
+gracemaker ``seed/*/train_metrics.yaml`` and ``test_metrics.yaml`` (rmse/depa eV/atom, rmse/f_comp eV/Å, step).
 """
 
 from __future__ import annotations
@@ -88,12 +88,12 @@ def grace_curve(directory: Path, batches_per_epoch: float) -> list[dict]:
             data = yaml.safe_load(path.read_text()) or []
             for rec in data if isinstance(data, list) else []:
                 epoch = rec.get("epoch")
-                e = rec.get("rmse/e_per_a", rec.get("rmse/epa"))
+                e = rec.get("rmse/depa", rec.get("rmse/epa"))
                 f = rec.get("rmse/f_comp", rec.get("rmse/f"))
                 if epoch is None:
                     continue
-                rows.append(_row(epoch * batches_per_epoch, epoch, split, None if e is None else e * 1000,
-                                 None if f is None else f * 1000))
+                gu = rec.get("step", epoch * batches_per_epoch)
+                rows.append(_row(gu, epoch, split, None if e is None else e * 1000, None if f is None else f * 1000))
     return rows
 
 

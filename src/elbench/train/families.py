@@ -67,9 +67,11 @@ FAMILIES: dict[str, Family] = {
         "grace", "train/grace.yaml.j2", "input.yaml", "grace", "grace",
         (("gracemaker", "input.yaml"), ("gracemaker", "input.yaml", "-r", "-s", "-sf")),
         ("seed",), "epochs",
-        {"tiny": {"preset": "FS", "preset_kwargs": {"lmax": 2, "n_rad_max": 8, "n_mlp_dens": 4, "embedding_size": 8,
-                                                     "max_order": 3}, "lr": 0.01},
-         "paper": {"preset": "GRACE_2LAYER", "preset_kwargs": {}, "lr": 0.01}},
+        # FS kwargs as tensorpotential's presets name them (get_preset_settings("FS")), sized down
+        {"tiny": {"preset": "FS", "preset_kwargs": {"lmax": [3, 2], "n_rad_max": [8, 6], "embedding_size": 8,
+                                                     "max_order": 2, "fs_parameters": [[1.0, 1.0], [1.0, 0.5]]},
+                  "lr": 0.01},
+         "paper": {"preset": "GRACE_2LAYER_latest", "preset_kwargs": {}, "lr": 0.01}},
         5.0,
     ),
     "esen": Family(
