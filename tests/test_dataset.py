@@ -239,3 +239,31 @@ def test_frozen_atoms_carry_real_forces(frames):
     for a in frames[:5]:
         bottom = np.abs(a.arrays[FORCES_KEY][:16])
         assert bottom.max() > 1e-3
+
+
+@pytest.mark.lammps
+def test_force_unit_slip_on_consecutive_frames_is_detected(tmp_path):
+    """eV/bohr read as eV/Å is only a factor 1.89: caught by the work-energy check on close frames (real MD)."""
+    import shutil
+
+    from elbench.build import build_system
+    from elbench.config import load_campaign
+    from elbench.dataset.units import BOHR_A
+    from elbench.reference.label import ReferenceLabeller
+
+    shutil.copy(DATA.parent / "reference_small.toml", tmp_path / "elbench.toml")
+    camp = load_campaign(tmp_path / "elbench.toml")
+    build_system(camp.config.system, 0, tmp_path / "q0")
+    frames = []
+    with ReferenceLabeller(tmp_path / "q0") as lab:
+        lab.setup_md(300.0, 0.5, 5)
+        lab.run_md(200)
+        for _ in range(12):
+            lab.run_md(2)
+            frames.append(lab.current_frame())
+    good = check_plausible_units(frames)
+    assert good["work_energy_pairs"] >= 10 and 0.9 < good["work_energy_slope"] < 1.1
+    with pytest.raises(InputError, match="eV/bohr"):
+        check_plausible_units(_scaled(frames, f=BOHR_A))
+    with pytest.raises(InputError, match="Hartree"):
+        check_plausible_units(_scaled(frames, e=1.0 / HARTREE_EV))
