@@ -217,4 +217,17 @@ def register(app: typer.Typer) -> None:
         console.print(f"report: [bold]{report / 'report.md'}[/bold] (and report.html); main figure: "
                       f"{report / 'figures' / 'trends_vs_sigma.png'}")
         if run_code:
-            raise typer.Exit(run_code)
+            failed = failed_runs(path)
+            err_console.print(f"{len(failed)} run(s) did not finish: {', '.join(failed)}; the report shows how far they got")
+            if any(key.startswith("reference/") for key in failed):
+                raise typer.Exit(run_code)  # without the reference there is no benchmark
+
+
+def failed_runs(path: Path) -> list[str]:
+    """model/q<n>/s<seed> of every run whose status is not done."""
+    from elbench.config import load_campaign
+    from elbench.report.data import read_run_state
+
+    camp = load_campaign(path)
+    states = [read_run_state(m, n, s, camp.run_dir(m, n, s)) for m, n, s in camp.run_keys()]
+    return [f"{r.model}/q{r.charge_state}/s{r.seed}" for r in states if r.state != "done"]

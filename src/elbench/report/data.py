@@ -239,13 +239,7 @@ class RunState:
 def read_run_state(model: str, n: int, seed: int, run_dir: Path) -> RunState:
     status = _read_json_or_empty(run_dir / "status.json")
     run = _read_json_or_empty(run_dir / "run.json")
-    steps = run.get("steps") or {}
-    total = None
-    if isinstance(steps, dict) and steps:
-        try:
-            total = int(sum(int(v) for v in steps.values() if v is not None))
-        except (TypeError, ValueError):
-            total = None
+    total = _total_steps(status, run.get("steps") or {})
     if not status:
         state = "not rendered" if not run else "pending"
     else:
@@ -256,6 +250,20 @@ def read_run_state(model: str, n: int, seed: int, run_dir: Path) -> RunState:
     except (TypeError, ValueError):
         step = None
     return RunState(model, n, seed, state, str(status.get("reason") or ""), step, total)
+
+
+def _total_steps(status: dict, steps: dict) -> int | None:
+    """A run's last step: status.json total_steps, else run.json steps.last_step, else equilibration + production."""
+    for value in (status.get("total_steps"), steps.get("last_step") if isinstance(steps, dict) else None):
+        try:
+            if value is not None and int(value) > 0:
+                return int(value)
+        except (TypeError, ValueError):
+            pass
+    try:
+        return int(steps.get("equilibration", 0)) + int(steps.get("production", 0)) or None
+    except (AttributeError, TypeError, ValueError):
+        return None
 
 
 def _read_json_or_empty(path: Path) -> dict:

@@ -307,26 +307,33 @@ def _diagonal(ax) -> None:
 STATE_COLORS = {"done": "#009E73", "failed": "#D55E00", "running": "#0072B2", "pending": "#999999", "not rendered": "#DDDDDD"}
 
 
+def _short_reason(reason: str, limit: int = 115) -> str:
+    """The informative tail of a failure reason (after the last 'error:'), shortened."""
+    text = reason.rsplit("error:", 1)[-1].strip() if "error:" in reason else reason.strip()
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def runs_figure(data: ReportData, directory: Path) -> list[Path]:
-    """How far every run got (bar = fraction of its steps), coloured by state; drawn when any run is not done."""
+    """How far every unfinished run got (bar and tick = fraction of its steps), coloured by state, with why."""
     runs = [r for r in data.runs if r.state != "done"]
     if not runs:
         return []
     n_done = len(data.runs) - len(runs)
     with plt.style.context(str(style_path())):
-        fig, ax = plt.subplots(figsize=(6.4, 1.1 + 0.25 * len(runs)))
-        labels = [f"{r.model}  n={r.charge_state}  s{r.seed}" for r in runs]
+        fig, ax = plt.subplots(figsize=(7.6, 1.0 + 0.42 * len(runs)))
         y = np.arange(len(runs))[::-1]
-        ax.barh(y, [1.0] * len(runs), color="0.93", height=0.7)
-        ax.barh(y, [r.fraction_done for r in runs], color=[STATE_COLORS.get(r.state, "#CC79A7") for r in runs], height=0.7)
+        colors = [STATE_COLORS.get(r.state, "#CC79A7") for r in runs]
+        ax.barh(y, [1.0] * len(runs), color="0.94", height=0.8)
+        ax.barh(y, [r.fraction_done for r in runs], color=colors, height=0.8)
+        ax.scatter([r.fraction_done for r in runs], y, marker="|", s=300, c=colors, linewidths=2.5, zorder=3)
         for yi, r in zip(y, runs):
-            text = r.state + (f" at step {r.step}" if r.step is not None and r.state != "done" else "")
-            if r.reason and r.state != "done":
-                text += f": {r.reason[:60]}"
-            ax.text(1.02, yi, text, va="center", fontsize=7)
-        ax.set_yticks(y, labels, fontsize=7)
-        ax.tick_params(axis="y", which="minor", left=False, right=False)
+            steps = f" at step {r.step}" + (f" of {r.total_steps}" if r.total_steps else "") if r.step is not None else ""
+            text = f"{r.state}{steps}" + (f": {_short_reason(r.reason)}" if r.reason else "")
+            ax.text(0.012, yi, text, va="center", fontsize=6.8, zorder=4)
+        ax.set_yticks(y, [f"{r.model}  n={r.charge_state}  s{r.seed}" for r in runs], fontsize=7.5)
+        ax.tick_params(axis="y", which="both", left=False, right=False)
         ax.set_xlim(0, 1)
+        ax.set_ylim(-0.6, len(runs) - 0.4)
         ax.set_xlabel("fraction of the run's steps completed")
         ax.set_title(f"Runs that did not finish ({n_done} of {len(data.runs)} finished)")
         return save(fig, directory, "runs")
