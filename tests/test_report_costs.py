@@ -64,3 +64,10 @@ def test_campaign_run_cost():
     small = estimate_run_cost(quick, "reference", 558, 10000)
     assert (small.device, small.size) == ("cpu", "small")
     assert small.seconds == pytest.approx(558 * 10000 * 5.3e-6)
+
+
+def test_bridge_costs_more_than_native_for_small_cpu_models():
+    native = estimate_cost("ace", 558, 10000, size="small")
+    bridge = estimate_cost("ace", 558, 10000, size="small", engine="bridge")
+    assert bridge.seconds > 10 * native.seconds
+    assert bridge.source.startswith("measured here")

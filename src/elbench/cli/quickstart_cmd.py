@@ -53,13 +53,25 @@ def approx_atoms(system) -> int:
     return int(system.repeats[0] * system.repeats[1] * system.layers + 3 * round(waters) + max(system.charge_states))
 
 
-def expected_seconds(family: str, config, jobs: int) -> float:
+def engine_of(entry) -> str:
+    """native or bridge, as `elbench render` will choose for this potential (bridge when unsure)."""
+    if entry.family == "reference":
+        return "native"
+    try:
+        from elbench.engines.select import choose_engine
+
+        return choose_engine(entry.family, "auto", environment=entry.environment).engine
+    except Exception:  # noqa: BLE001 - a probe failure only makes the estimate conservative
+        return "bridge"
+
+
+def expected_seconds(family: str, config, jobs: int, engine: str = "native") -> float:
     """Expected wall time of all runs of one model of this family on this machine's CPU cores."""
     from elbench.costs import estimate_cost
 
     md = config.md
     est = estimate_cost(family, approx_atoms(config.system), md.equilibration_steps + md.production_steps,
-                        device="cpu", size="small", runs=len(config.system.charge_states) * len(md.seeds))
+                        device="cpu", size="small", runs=len(config.system.charge_states) * len(md.seeds), engine=engine)
     return est.seconds / max(1, min(jobs, os.cpu_count() or 1))
 
 
@@ -85,14 +97,15 @@ def choose_models(config, jobs: int, budget_s: float, all_models: bool) -> tuple
         if not ok:
             notes.append(f"- {name} ({entry.family}): {why}")
             continue
-        candidates.append((expected_seconds(entry.family, config, jobs), name, entry))
-    for cost, name, entry in sorted(candidates, key=lambda c: c[0]):
+        engine = engine_of(entry)
+        candidates.append((expected_seconds(entry.family, config, jobs, engine), name, entry, engine))
+    for cost, name, entry, engine in sorted(candidates, key=lambda c: c[0]):
         if all_models or spent + cost <= budget_s:
             chosen.append(name)
             spent += cost
-            notes.append(f"+ {name} ({entry.family}, expected {format_seconds(cost)})")
+            notes.append(f"+ {name} ({entry.family}, {engine}, expected {format_seconds(cost)})")
         else:
-            notes.append(f"- {name} ({entry.family}): expected {format_seconds(cost)} on this CPU, beyond the "
+            notes.append(f"- {name} ({entry.family}, {engine}): expected {format_seconds(cost)} on this CPU, beyond the "
                          f"{format_seconds(budget_s)} budget (--budget-min, or --all-models to run it anyway)")
     return chosen, notes
 
