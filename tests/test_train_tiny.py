@@ -49,3 +49,35 @@ def test_tiny_training(fam, split_dir, tmp_path):
     assert len(forces) >= 2
     assert min(forces[1:]) < forces[0]  # it learns
     assert (out / "learning_curve.png").stat().st_size > 1000
+
+
+@pytest.mark.slow
+def test_mace_rmse_equals_mace_own_test_table(split_dir, tmp_path):
+    """`elbench rmse` through the MACE calculator reproduces mace_run_train's own test-set RMSE table."""
+    import hashlib
+    import json
+    import re
+
+    from typer.testing import CliRunner
+
+    from elbench.cli.main import app
+
+    assert (env_dir("mace") / "bin" / "python").exists(), "create the mace environment with `./dev env mace`"
+    out = tmp_path / "mace"
+    render_training("mace", split_dir, out, set_name="q4", gradient_updates=16, batch_size=2, seed=1)
+    run_training(out, timeout_s=900, nice=5)
+    model = out / "mace_model.model"
+    sha = hashlib.sha256(model.read_bytes()).hexdigest()
+    (tmp_path / "manifest.toml").write_text(
+        '[[potential]]\nname = "mace-q4"\nfamily = "mace"\ntype_map = ["Au", "O", "H", "Na"]\ncutoff_A = 4.5\n'
+        'message_passing_layers = 2\nenvironment = "mace"\n'
+        f'files = [{{path = "mace/mace_model.model", sha256 = "{sha}", role = "model"}}]\n')
+    r = CliRunner().invoke(app, ["rmse", "mace-q4", str(split_dir / "q4" / "test.extxyz"), "--manifest",
+                                 str(tmp_path / "manifest.toml"), "--out", str(tmp_path / "rmse.json")])
+    assert r.exit_code == 0, r.output
+    rec = json.loads((tmp_path / "rmse.json").read_text())
+    log = next((out / "logs").glob("*.log")).read_text()
+    # mace's final table: | Default_Default | <E meV/atom> | <F meV/A> | ... (test_file), one decimal
+    row = re.findall(r"\|\s*Default_Default\s*\|\s*([0-9.]+)\s*\|\s*([0-9.]+)\s*\|", log)[-1]
+    assert rec["overall"]["energy_meV_atom"] == pytest.approx(float(row[0]), abs=0.051)
+    assert rec["overall"]["force_meV_A"] == pytest.approx(float(row[1]), abs=0.051)

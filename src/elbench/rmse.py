@@ -121,7 +121,7 @@ def predict_in_env(family: str, model: Path, type_map: list[str], options: dict,
         if proc.returncode != 0:
             tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
             if proc.returncode == 2:
-                raise InputError(" ".join(tail))
+                raise InputError(" ".join(tail).removeprefix("error: "))
             raise RunError(f"prediction with {family} model {model} failed: {' | '.join(tail)}")
         data = np.load(out, allow_pickle=False)
         natoms = data["natoms"]

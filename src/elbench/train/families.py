@@ -47,7 +47,7 @@ FAMILIES: dict[str, Family] = {
     "mace": Family(
         "mace", "train/mace.yaml.j2", "mace.yaml", "mace", "mace",
         (("mace_run_train", "--config", "mace.yaml"),),
-        ("elbench.model",), "epochs",
+        ("mace_model.model",), "epochs",
         {"tiny": {"num_interactions": 2, "hidden_irreps": "8x0e + 8x1o", "max_L": 1, "correlation": 2,
                   "mlp_irreps": "8x0e", "lr": 0.01},
          "paper": {"num_interactions": 2, "hidden_irreps": "128x0e + 128x1o", "max_L": 1, "correlation": 3,

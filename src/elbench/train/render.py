@@ -114,7 +114,7 @@ def render_training(
         "decay_steps": max(1, gradient_updates // 20),
     }
     if fam.name == "mace":
-        context["name"] = "elbench"
+        context["name"] = "mace_model"  # the archive folder name must say mace (calculators.check_model_file)
     try:
         text = environment().get_template(fam.template).render(**context)
     except jinja2.UndefinedError as err:
