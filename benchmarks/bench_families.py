@@ -17,6 +17,7 @@ import json
 import os
 import platform
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -36,17 +37,20 @@ MODELS = {"dp": "dp-tiny", "dp-mp": "dpa3-tiny", "ace": "ace-tiny", "grace": "gr
 
 def bridge_row(family: str, model: str, system: Path, work: Path, steps: int) -> dict:
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(REPO / "src"))
-    run_dir = make_run_dir(work / f"{model}-bridge", system, model, steps=steps, dump_interval=steps)
+    run_dir = make_run_dir(work / f"{model}-bridge", system, model, steps=steps, dump_interval=steps,
+                           minimize_iterations=0)
     proc = subprocess.run([str(env_python(family_environment(family))), "-m", "elbench.engines.bridge",
                            str(run_dir), "--no-preflight"], capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         return {"family": family, "model": model, "engine": "bridge", "error": proc.stderr.strip()[-300:]}
     s = json.loads((run_dir / "bridge.json").read_text())
     n_atoms = json.loads((system / "system.json").read_text())["counts"]["atoms"]
-    per_step = s["wall_s"] / s["calls"]
+    per_step, cpu_step = s["wall_s"] / s["calls"], s["cpu_s"] / s["calls"]
     return {"family": family, "model": model, "engine": "bridge", "atoms": n_atoms, "steps": steps,
-            "steps_per_s": 1.0 / per_step, "us_per_atom_step": per_step / n_atoms * 1e6,
-            "bridge_overhead_fraction": 1.0 - s["calculator_s"] / s["wall_s"]}
+            "steps_per_s": 1.0 / per_step, "steps_per_cpu_s": 1.0 / cpu_step,
+            "us_per_atom_step": per_step / n_atoms * 1e6, "cpu_us_per_atom_step": cpu_step / n_atoms * 1e6,
+            "bridge_overhead_fraction": 1.0 - s["calculator_s"] / s["wall_s"],
+            "bridge_overhead_fraction_cpu": s["overhead_fraction_cpu"]}
 
 
 def native_dp_row(system: Path, work: Path, steps: int) -> dict:
@@ -56,17 +60,21 @@ def native_dp_row(system: Path, work: Path, steps: int) -> dict:
              "print(json.dumps({'path': str(b.path), 'env': b.env}))")
     info = json.loads(subprocess.run([str(python), "-c", probe], capture_output=True, text=True, env=env,
                                      check=True).stdout.strip().splitlines()[-1])
-    run_dir = make_run_dir(work / "dp-native", system, "dp-tiny", engine="native", steps=steps, dump_interval=steps)
+    run_dir = make_run_dir(work / "dp-native", system, "dp-tiny", engine="native", steps=steps, dump_interval=steps,
+                           minimize_iterations=0)
     lmp_env = dict(env, **info["env"])
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.run([info["path"], "-in", "in.lammps", "-log", "log.lammps"], cwd=run_dir,
                           capture_output=True, text=True, env=lmp_env)
     loops = re.findall(r"Loop time of ([0-9.eE+-]+) on \d+ procs for (\d+) steps with (\d+) atoms",
                        (run_dir / "log.lammps").read_text()) if proc.returncode == 0 else []
     if not loops:
         return {"family": "dp", "model": "dp-tiny", "engine": "native", "error": proc.stdout[-300:]}
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)  # whole process, start-up included
     t, n, atoms = float(loops[-1][0]), int(loops[-1][1]), int(loops[-1][2])
     return {"family": "dp", "model": "dp-tiny", "engine": "native", "atoms": atoms, "steps": n,
-            "steps_per_s": n / t, "us_per_atom_step": t / n / atoms * 1e6}
+            "steps_per_s": n / t, "us_per_atom_step": t / n / atoms * 1e6, "process_cpu_s": cpu}
 
 
 def main() -> None:

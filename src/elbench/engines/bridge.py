@@ -178,6 +178,7 @@ class ExternalForces:
     pbc: tuple[bool, bool, bool]
     calls: int = 0
     calc_seconds: float = 0.0
+    calc_cpu_seconds: float = 0.0
     last_energy: float = 0.0
     warned_stress: bool = False
     error: Exception | None = None
@@ -203,9 +204,10 @@ class ExternalForces:
         props = ["energy", "forces"]
         if "stress" in getattr(self.calc, "implemented_properties", ()):
             props.append("stress")
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         self.calc.calculate(self.atoms, props, all_changes)
         self.calc_seconds += time.perf_counter() - start
+        self.calc_cpu_seconds += time.process_time() - cpu
         res = self.calc.results
         stress = res.get("stress")
         virial = None
@@ -335,7 +337,7 @@ def run_deck(run_dir: Path, *, preflight: bool = True, screen: bool = True, deck
         lmp.close()
         check_single_rank({"mpi_ranks": 2})
     forces: ExternalForces | None = None
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     try:
         run_lines = lines if deck_name == "in.lammps" else deck_lines(run_dir / deck_name)
         for line in run_lines:
@@ -356,13 +358,17 @@ def run_deck(run_dir: Path, *, preflight: bool = True, screen: bool = True, deck
         raise RunError(f"LAMMPS (bridge) failed: {err}") from None
     finally:
         lmp.close()  # closes dumps (a DCD/XTC left open loses its last frames)
-    wall = time.perf_counter() - start
-    summary.update(wall_s=wall, calls=forces.calls if forces else 0,
-                   calculator_s=forces.calc_seconds if forces else 0.0)
+    wall, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+    summary.update(wall_s=wall, cpu_s=cpu, calls=forces.calls if forces else 0,
+                   calculator_s=forces.calc_seconds if forces else 0.0,
+                   calculator_cpu_s=forces.calc_cpu_seconds if forces else 0.0)
     if forces and forces.calls:
         summary["overhead_fraction"] = max(0.0, (wall - forces.calc_seconds) / wall)
         summary["seconds_per_call"] = wall / forces.calls
         summary["calculator_seconds_per_call"] = forces.calc_seconds / forces.calls
+        # CPU time is the steadier measure on a shared machine (one thread per process)
+        summary["overhead_fraction_cpu"] = max(0.0, (cpu - forces.calc_cpu_seconds) / cpu) if cpu > 0 else None
+        summary["cpu_seconds_per_call"] = cpu / forces.calls
     (run_dir / "bridge.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
     return summary
 
