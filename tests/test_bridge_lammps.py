@@ -137,3 +137,13 @@ def test_calculator_failure_stops_the_run_with_a_clear_error() -> None:
     assert step < 100  # stopped early, not 100 steps on stale forces
     with pytest.raises(RunError, match="FloatingPointError: model produced NaN"):
         ext.check()
+
+
+@pytest.mark.lammps
+def test_minimize_through_the_bridge_matches_native() -> None:
+    """The deck's pre-MD ``minimize`` uses the external fix's energy (fix_modify energy yes)."""
+    native = _native(extra="minimize 0.0 1.0e-4 50 500")
+    bridged, _ = _bridge(_lj(), extra="minimize 0.0 1.0e-4 50 500")
+    assert bridged["0"]["pe"] < _native()["0"]["pe"] - 1e-3  # it did minimize
+    assert abs(bridged["0"]["pe"] - native["0"]["pe"]) < 1e-8
+    np.testing.assert_allclose(bridged["0"]["x"], native["0"]["x"], atol=1e-8)
