@@ -69,7 +69,11 @@ def _leftover_temporaries(root: Path) -> list[Path]:
 @pytest.fixture(scope="module")
 def long_trajectory(tmp_path_factory) -> tuple[Path, Path]:
     """A DCD of the real q0 run repeated to ~3000 frames (analysis takes seconds), and its topology."""
+    import warnings
+
     import MDAnalysis as mda
+
+    warnings.filterwarnings("ignore", message="DCDReader currently makes independent timesteps")
 
     root = campaign_copy(tmp_path_factory.mktemp("long"), "ran")
     topo = root / "systems/q0/system.data"
@@ -83,6 +87,7 @@ def long_trajectory(tmp_path_factory) -> tuple[Path, Path]:
             u.trajectory.ts.positions = pos + np.float32(0.0)
             u.trajectory.ts.dimensions = dim
             w.write(u.atoms)
+    u.trajectory.close()
     return out, topo
 
 
