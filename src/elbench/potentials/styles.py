@@ -113,7 +113,7 @@ def native_missing(binary, entry, *, kokkos: bool = False) -> list[str]:
     if choice is None:
         return [f"family {entry.family} has no LAMMPS pair style (bridge only)"]
     pair_styles = binary.styles("Pair")
-    packages = set(binary.packages)
+    packages = binary.packages
     missing: list[str] = []
     if kokkos and "KOKKOS" not in packages:
         missing.append("package KOKKOS")

@@ -125,7 +125,7 @@ def plan_runs(campaign, *, binary: LammpsBinary | None = None) -> list[RunPlan]:
     """Render every run of the campaign in memory; raise InputError on the first problem."""
     cfg = campaign.config
     manifest = manifest_for_campaign(campaign)
-    binary = binary or resolve_binary(cfg.lammps.binary, file=campaign.path)
+    binary = binary or resolve_binary(cfg.lammps.binary, file=campaign.path, allow_absent=True)
     systems = load_campaign_systems(campaign)
     mpirun = mpirun_path() if cfg.lammps.launcher == "mpirun" else None
     lammps_info = binary.describe()
