@@ -256,6 +256,9 @@ CASES: list[Case] = [
     Case("binary-lacks-style", ["render", "-c", "{c}"], ["engine", "native", "pace"],
          lambda root: (make_manifest(root, family="ace", file="models/m.yace", content=b"embeddings: {}\nfunctions: {}\n"),
                        edit_toml(root, append='[lammps]\nengine = "native"\n')), stage="built"),
+    Case("bridge-model-on-two-ranks", ["render", "-c", "{c}"], ["lammps.mpi_ranks", "one MPI rank"],
+         chain(toml('models = ["reference"]', 'models = ["esen-tiny"]'), toml(append="[lammps]\nmpi_ranks = 2\n")),
+         stage="built"),
     # --- runs
     Case("run-not-rendered", ["run", "-c", "{c}"], ["not rendered", "elbench render"], stage="built"),
     Case("run-dir-not-a-run", ["run", "-c", "{c}", "--run-dir", "{r}/systems"], ["--run-dir", "no run.json"],
