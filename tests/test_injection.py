@@ -146,7 +146,7 @@ ERROR_KEY: dict[str, str] = {}
 def baselines(tmp_path_factory) -> dict[str, dict[str, str]]:
     """For fields that accept a plain word: outputs with the placeholder value."""
     out = {}
-    for field in ("name", "slurm.partition", "slurm.account", "slurm.qos", "slurm.setup_lines"):
+    for field in ("name", "slurm.partition", "slurm.account", "slurm.qos", "slurm.setup_lines", "lammps.binary"):
         root = campaign_copy(tmp_path_factory.mktemp("base"), "built")
         (root / "elbench.toml").write_text(set_field(CAMPAIGN_TOML, field, FIELDS[field](PLACEHOLDER)))
         res, files = render_and_submit(root)

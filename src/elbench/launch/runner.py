@@ -14,6 +14,7 @@ import ctypes
 import os
 import platform
 import signal
+import shutil
 import subprocess
 import threading
 import time
@@ -130,6 +131,23 @@ def segment_argv(run: RunDir, deck_rel: str) -> list[str]:
     return argv
 
 
+def check_executables(run: RunDir) -> None:
+    """The launcher and LAMMPS binary of a native run exist here, before any segment starts.
+
+    ``render`` accepts a binary that is absent on this machine (a cluster's), so a
+    local run checks: a missing one is one line, and no run is marked failed.
+    """
+    argv = run.command
+    if run.engine == "bridge" or not argv:
+        return
+    lmp = argv[3] if len(argv) > 3 and argv[1] in ("-np", "-n") else argv[0]
+    for exe in dict.fromkeys([argv[0], lmp]):
+        if not (Path(exe).is_file() if "/" in exe else shutil.which(exe)):
+            raise InputError(f"{exe} not found on this machine", file=run.path / "run.json", key="command",
+                             allowed="a lammps.binary / launcher present here (edit elbench.toml, render --force), "
+                                     "or `elbench submit` on the cluster")
+
+
 def check_mpi_ranks(run: RunDir) -> None:
     """The bridge drives one LAMMPS from one Python process: refuse more ranks."""
     argv = run.command
@@ -228,6 +246,7 @@ class SegmentRunner:
     def execute(self) -> Outcome:
         hashes = self.run.verify_inputs()
         check_mpi_ranks(self.run)
+        check_executables(self.run)
         self._check_same_inputs(hashes)
         segments = self.launch.setdefault("segments", [])
         self.launch.update(self._provenance())
