@@ -134,7 +134,7 @@ class MDConfig(StrictModel):
     @model_validator(mode="after")
     def _runs_fit_lammps(self) -> "MDConfig":
         for key in ("equilibration_ps", "production_ps"):
-            if self.steps(getattr(self, key)) > MAX_LAMMPS_STEPS:
+            if getattr(self, key) * 1000.0 / self.timestep_fs > MAX_LAMMPS_STEPS:  # float: 1e305 ps stays finite
                 raise ValueError(f"{key} = {getattr(self, key)} ps is more than 2^31-1 steps of {self.timestep_fs} fs, "
                                  "the most one LAMMPS run takes")
         return self
