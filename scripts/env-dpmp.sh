@@ -8,7 +8,7 @@ install_family() {
   local dir="$1"
   fam_pip "$dir" torch==2.13.0 $(elbench_core_deps)
   # build backend of deepmd-kit (no build isolation: it must see the CPU torch) and its runtime deps
-  fam_pip "$dir" scikit-build-core cmake ninja setuptools_scm packaging wheel dependency_groups \
+  fam_pip "$dir" scikit-build-core cmake ninja setuptools_scm packaging wheel dependency_groups hatch-fancy-pypi-readme \
     dargs typeguard h5py wcmatch ml_dtypes mendeleev array-api-compat pyyaml
   DP_VARIANT=cpu DP_ENABLE_TENSORFLOW=0 DP_ENABLE_PYTORCH=1 \
     fam_pip "$dir" --no-build-isolation --no-deps --no-binary deepmd-kit deepmd-kit==3.2.0

@@ -41,7 +41,7 @@ def _frames(path) -> np.ndarray:
     while i < len(lines):
         if lines[i].startswith("ITEM: NUMBER OF ATOMS"):
             n = int(lines[i + 1])
-            start = i + 8
+            start = i + 7  # N, BOX BOUNDS + 3 lines, ITEM: ATOMS
             frames.append(np.array([[float(v) for v in ln.split()[1:4]] for ln in lines[start:start + n]]))
             i = start + n
         else:

