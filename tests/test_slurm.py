@@ -186,8 +186,8 @@ def test_requeued_task_continues_from_its_restart(how, tmp_path, built_systems, 
     wait_for_jobs([job], timeout_s=400)
     st = json.loads((d / "status.json").read_text())
     assert st["state"] == "done", st
-    segs = json.loads((d / "launch.json").read_text())["segments"]
-    assert any(s["exit_code"] != 0 for s in segs)  # the interrupted segment
+    # the interruption may land inside a segment or between two (then no segment exits non-zero):
+    # the requeue itself is what the job log below shows, in both cases
     assert index_dcd(d / "traj.dcd").steps == list(range(40, 361, 20))
     log = next((camp.parent / "jobs" / "logs").glob("*.out")).read_text()
     assert "restart 1" in log
