@@ -159,3 +159,20 @@ def test_bridge_cli_refuses_mpi_with_exit_code_2(tmp_path: Path) -> None:
                           capture_output=True, text=True)
     assert proc.returncode == 2
     assert "one MPI rank" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_preflight_is_reused_only_for_the_same_model_and_engine(tmp_path: Path) -> None:
+    from elbench.engines.preflight import previous_pass
+    from elbench.io import sha256_file
+
+    model = tmp_path / "m.model"
+    model.write_bytes(b"weights-1")
+    spec = CalculatorSpec("mace", model, ("Au",))
+    record = {"passed": True, "engine": "bridge", "model": str(model), "model_sha256": sha256_file(model)}
+    (tmp_path / "preflight.json").write_text(json.dumps(record))
+    assert previous_pass(tmp_path, spec, "bridge") == record
+    assert previous_pass(tmp_path, spec, "native") is None
+    model.write_bytes(b"weights-2")  # the model changed: check again
+    assert previous_pass(tmp_path, spec, "bridge") is None
+    (tmp_path / "preflight.json").write_text(json.dumps(record | {"passed": False}))
+    assert previous_pass(tmp_path, spec, "bridge") is None

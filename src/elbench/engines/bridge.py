@@ -325,9 +325,11 @@ def run_deck(run_dir: Path, *, preflight: bool = True, screen: bool = True, deck
     calc = make_calculator(spec)
     summary: dict[str, Any] = {"family": spec.family, "model": str(spec.model), "engine": "bridge"}
     if preflight:
-        from elbench.engines.preflight import run_preflight
+        from elbench.engines.preflight import previous_pass, run_preflight
 
-        summary["preflight"] = run_preflight(run_dir, run, spec=spec, calc=calc, engine="bridge")
+        # later segments of a run reuse the first segment's passed check (same model, same frame)
+        summary["preflight"] = previous_pass(run_dir, spec, "bridge") or run_preflight(
+            run_dir, run, spec=spec, calc=calc, engine="bridge")
     import os
 
     os.chdir(run_dir)

@@ -178,7 +178,11 @@ def run_preflight(run_dir: Path, run: dict, *, spec, calc, engine: str, nve_step
     tol = TOLERANCES[precision]
     ok = (result["energy_diff_eV_per_atom"] < tol["energy_eV_per_atom"]
           and result["force_max_abs_diff_eV_per_A"] < tol["force_eV_per_A"])
-    record = {"engine": engine, "family": spec.family, "model": str(spec.model), "precision": precision,
+    from elbench.io import sha256_file
+
+    model_sha = sha256_file(spec.model) if Path(spec.model).is_file() else None
+    record = {"engine": engine, "family": spec.family, "model": str(spec.model), "model_sha256": model_sha,
+              "precision": precision,
               "tolerances": tol, "passed": bool(ok), **result, "nve": drift,
               "seconds": time.perf_counter() - start}
     if write:
@@ -190,6 +194,21 @@ def run_preflight(run_dir: Path, run: dict, *, spec, calc, engine: str, nve_step
             f"(tol {tol['energy_eV_per_atom']:g}), max |dF| = {result['force_max_abs_diff_eV_per_A']:.3g} eV/A "
             f"(tol {tol['force_eV_per_A']:g}); see preflight.json")
     return record
+
+
+def previous_pass(run_dir: Path, spec, engine: str) -> dict | None:
+    """A passed preflight.json of this run for the same model file (sha256) and engine, else None."""
+    from elbench.io import sha256_file
+
+    path = Path(run_dir) / "preflight.json"
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    model = Path(spec.model)
+    same = (record.get("passed") is True and record.get("engine") == engine and record.get("model") == str(model)
+            and model.is_file() and record.get("model_sha256") == sha256_file(model))
+    return record if same else None
 
 
 def _record_in_run_json(run_dir: Path, record: dict) -> None:
