@@ -8,7 +8,6 @@ keys are rejected (``extra="forbid"``); any problem becomes one
 from __future__ import annotations
 
 import re
-import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -16,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from elbench.elements import CATIONS, FCC_LATTICE_CONSTANT_A
 from elbench.errors import InputError
+from elbench.io import read_toml
 
 #: Names that reach decks, scripts and paths: letters, digits, ``_ . + -``.
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$")
@@ -311,10 +311,4 @@ def load_campaign(path: str | Path) -> Campaign:
         path = path / "elbench.toml"
     if not path.is_file():
         raise InputError("campaign file not found; create one with `elbench init DIR`", file=path)
-    try:
-        data = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as err:
-        raise InputError(f"malformed TOML: {err}", file=path) from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise InputError(f"cannot read: {err}", file=path) from None
-    return Campaign(parse_campaign(data, path), path)
+    return Campaign(parse_campaign(read_toml(path), path), path)

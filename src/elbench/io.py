@@ -74,6 +74,20 @@ def check_writable_dir(path: str | Path, *, key: str | None = None) -> None:
         raise InputError(f"cannot write there: {probe} is not writable", file=path, key=key)
 
 
+def read_toml(path: str | Path) -> dict:
+    """Parse a TOML file the user wrote; any problem is one InputError naming the file."""
+    import tomllib
+
+    from elbench.errors import InputError
+
+    try:
+        return tomllib.loads(Path(path).read_text())
+    except tomllib.TOMLDecodeError as err:
+        raise InputError(f"malformed TOML: {err}", file=path) from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise InputError(f"cannot read: {err}", file=path) from None
+
+
 def read_json(path: str | Path) -> Any:
     with open(path) as handle:
         return json.load(handle)

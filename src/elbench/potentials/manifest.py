@@ -8,7 +8,6 @@ states its training data covered, and a citation.
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Literal
 
@@ -17,7 +16,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from elbench.config import StrictModel, check_safe_name, check_single_line, validation_error_to_input_error
 from elbench.elements import is_element
 from elbench.errors import InputError
-from elbench.io import sha256_file
+from elbench.io import read_toml, sha256_file
 
 Family = Literal["dp", "dp-mp", "ace", "grace", "mace", "esen", "reference"]
 FAMILIES: tuple[str, ...] = ("dp", "dp-mp", "ace", "grace", "mace", "esen", "reference")
@@ -136,10 +135,7 @@ def load_manifest(path: str | Path) -> Manifest:
     path = Path(path)
     if not path.is_file():
         raise InputError("potential registry not found", file=path)
-    try:
-        data = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as err:
-        raise InputError(f"malformed TOML: {err}", file=path) from None
+    data = read_toml(path)
     try:
         parsed = ManifestFile.model_validate(data)
     except ValidationError as err:
