@@ -6,22 +6,22 @@ import importlib
 
 import typer
 
-#: Modules under elbench.cli that define ``register(app)``.
+#: Modules under elbench.cli that define ``register(app)``, in pipeline order (as --help lists them).
 VERB_MODULES = [
-    "analyze_cmd",
-    "dataset_cmd",
-    "rmse_cmd",
-    "train_cmd",
     "init_cmd",
-    "report_cmd",
-    "quickstart_cmd",
     "build_cmd",
     "render_cmd",
-    "potentials_cmd",
-    "doctor_cmd",
     "run_cmd",
     "submit_cmd",
     "status_cmd",
+    "analyze_cmd",
+    "report_cmd",
+    "quickstart_cmd",
+    "potentials_cmd",
+    "doctor_cmd",
+    "dataset_cmd",
+    "train_cmd",
+    "rmse_cmd",
 ]
 
 
