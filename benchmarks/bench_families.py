@@ -80,18 +80,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--families", nargs="*", default=list(MODELS), help="families to run (default: all)")
     opts = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="elbench-bench-"))
     system = build_small_campaign(work) / "systems" / "q2"
     rows = []
     for family, model in MODELS.items():
+        if family not in opts.families:
+            continue
         if not env_installed(family_environment(family)):
             rows.append({"family": family, "model": model, "error": "environment not installed"})
             continue
         rows.append(bridge_row(family, model, system, work, opts.steps))
+        print(json.dumps(rows[-1]), flush=True)
         if family == "dp":
             rows.append(native_dp_row(system, work, opts.steps))
-        print(json.dumps(rows[-1]), flush=True)
+            print(json.dumps(rows[-1]), flush=True)
     result = {"machine": {"cpu_count": os.cpu_count(), "platform": platform.platform(),
                           "load_avg": os.getloadavg()}, "rows": rows}
     if opts.out:
