@@ -185,6 +185,39 @@ class ChunkedAnalysis(AnalysisBase):
                 key="--start/--stop/--step",
             )
 
+    def _compute(self, indexed_frames: np.ndarray, verbose: bool | None = None, *, progressbar_kwargs=None):
+        """Read evenly spaced DCD frames in chunks (no per-frame Python); else AnalysisBase's frame loop.
+
+        Same chunks as the frame loop (``chunk_frames`` frames, never across
+        blocks), so both paths give identical sums.
+        """
+        frames = np.asarray(indexed_frames[:, 1], dtype=np.int64)
+        reader = self._trajectory
+        step = _even_step(frames)
+        if verbose or step is None or not _reads_dcd_chunks(reader):
+            return super()._compute(indexed_frames, verbose, progressbar_kwargs=progressbar_kwargs)
+        self._prepare_sliced_trajectory(slicer=frames)
+        self._prepare()
+        n = len(frames)
+        if n == 0:
+            return self
+        header = reader._file.header
+        self.frames[:] = frames
+        self.times[:] = (frames + header["istart"] / header["nsavc"]) * reader.ts.dt
+        blocks = np.minimum(np.arange(n) * self.n_blocks // max(n, 1), self.n_blocks - 1)
+        try:
+            lo = 0
+            while lo < n:
+                block = int(blocks[lo])
+                hi = min(lo + self.chunk_frames, int(np.searchsorted(blocks, block, side="right")))
+                got = reader._file.readframes(int(frames[lo]), int(frames[hi - 1]) + 1, step, order="fac")
+                self._process(got.xyz, _dcd_dimensions(got.unitcell), block)
+                lo = hi
+        finally:
+            reader.rewind()
+        self._ts = reader.ts
+        return self
+
     def _single_frame(self) -> None:
         block = block_of_frame(self._frame_index, self.n_frames, self.n_blocks)
         if self._n_buffered and (block != self._buffer_block or self._n_buffered == self.chunk_frames):
@@ -220,7 +253,12 @@ class ChunkedAnalysis(AnalysisBase):
     def _flush(self) -> None:
         nf = self._n_buffered
         self._n_buffered = 0
-        chunk = self._make_chunk(self._buffer[:nf], self._boxes[:nf], self._buffer_block)
+        self._process(self._buffer[:nf], self._boxes[:nf], self._buffer_block)
+
+    def _process(self, pos: np.ndarray, boxes: np.ndarray, block: int) -> None:
+        """Run every kernel on frames ``pos`` (nf, atoms, 3) with cells ``boxes`` (nf, 6) of one block."""
+        nf = len(boxes)
+        chunk = self._make_chunk(pos, boxes, block)
         self.block_frames[chunk.block] += nf
         layers = chunk.planes.n_layers
         self._plane_sums += (chunk.planes.thickness.sum(), layers.sum())
@@ -271,6 +309,45 @@ class ChunkedAnalysis(AnalysisBase):
                 face.bins[key] = self._bins(xyz, plane, sign, lz)
             interfaces.append(face)
         return Chunk(block, lengths, lengths[:, 0] * lengths[:, 1], oxygen, hydrogen, cation, planes, interfaces)
+
+
+def _even_step(frames: np.ndarray) -> int | None:
+    """The step of evenly spaced increasing frame numbers, else None."""
+    if len(frames) < 2:
+        return 1
+    step = int(frames[1] - frames[0])
+    return step if step > 0 and np.all(np.diff(frames) == step) else None
+
+
+def _reads_dcd_chunks(reader) -> bool:
+    """A plain MDAnalysis DCD reader in Å (no unit conversion, no on-the-fly transformations)."""
+    from MDAnalysis.coordinates.DCD import DCDReader
+
+    return (
+        type(reader) is DCDReader
+        and not getattr(reader, "_transformations", None)
+        and reader.units.get("length") == "Angstrom"
+        and not getattr(reader, "_auxs", None)
+    )
+
+
+def _dcd_dimensions(unitcell: np.ndarray) -> np.ndarray:
+    """MDAnalysis's per-frame DCD cell conversion (``DCDReader._frame_to_ts``) for many frames.
+
+    Raw ``[A, gamma, B, beta, alpha, C]`` → ``[A, B, C, alpha, beta, gamma]`` in
+    float32 (as ``Timestep.dimensions`` stores it), returned as float64.
+    """
+    from MDAnalysis.lib.mdamath import triclinic_box
+
+    uc = np.take(unitcell, [0, 2, 5, 4, 3, 1], axis=1).astype(np.float64)
+    angles = uc[:, 3:]
+    cosines = np.all((angles >= -1.0) & (angles <= 1.0), axis=1)
+    uc[cosines, 3:] = 90.0 - np.arcsin(angles[cosines]) * 90.0 / (np.pi / 2)
+    matrix = ~cosines & (np.any(uc < 0.0, axis=1) | np.any(uc[:, 3:] > 180.0, axis=1))
+    for f in np.flatnonzero(matrix):
+        h = unitcell[f]
+        uc[f] = triclinic_box(h[[0, 1, 3]], h[[1, 2, 4]], h[[3, 4, 5]])
+    return uc.astype(np.float32).astype(np.float64)
 
 
 def _bins_numpy(grid: ProfileGrid, xyz: np.ndarray, plane, sign: int, lz) -> np.ndarray:
