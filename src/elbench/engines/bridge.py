@@ -183,6 +183,9 @@ class ExternalForces:
     warned_stress: bool = False
     error: Exception | None = None
     atoms: Any = field(default=None, repr=False)
+    #: wall/CPU clock at the first and the latest callback: steady-state time per MD step
+    first_call_at: tuple[float, float] | None = None
+    last_call_at: tuple[float, float] | None = None
 
     def cell(self) -> np.ndarray:
         lo, hi, xy, yz, xz, _, _ = self.lmp.extract_box()
@@ -227,6 +230,9 @@ class ExternalForces:
         run is stopped through LAMMPS's timeout (checked every step), then re-raised."""
         if self.error is not None:
             return
+        self.last_call_at = (time.perf_counter(), time.process_time())
+        if self.first_call_at is None:
+            self.first_call_at = self.last_call_at
         try:
             self._step(nlocal, x, f)
         except Exception as err:  # noqa: BLE001 - re-raised by check() after LAMMPS returns
@@ -373,6 +379,12 @@ def run_deck(run_dir: Path, *, preflight: bool = True, screen: bool = True, deck
         # CPU time is the steadier measure on a shared machine (one thread per process)
         summary["overhead_fraction_cpu"] = max(0.0, (cpu - forces.calc_cpu_seconds) / cpu) if cpu > 0 else None
         summary["cpu_seconds_per_call"] = cpu / forces.calls
+        summary["last_energy"] = forces.last_energy
+    if forces and forces.calls > 1:
+        # between the first and the latest callback: per MD step without start-up and read_data
+        (w0, c0), (w1, c1) = forces.first_call_at, forces.last_call_at
+        summary["steady_seconds_per_step"] = (w1 - w0) / (forces.calls - 1)
+        summary["steady_cpu_seconds_per_step"] = (c1 - c0) / (forces.calls - 1)
     (run_dir / "bridge.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
     return summary
 

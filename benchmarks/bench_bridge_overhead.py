@@ -1,0 +1,110 @@
+"""Bridge overhead against the bare calculator on the same frames, same process (not a timed test).
+
+Run with a family environment's python (the calculator must import there)::
+
+    ~/.cache/elbench/envs/grace/bin/python benchmarks/bench_bridge_overhead.py RUN_DIR [--repeats 3]
+
+RUN_DIR is a rendered bridge run (``benchmarks/bench_families.py --overhead`` makes them).
+First an untimed bridge run records every frame the callback sees (positions, cell,
+numbers). Then, ``--repeats`` times in alternation: the bridge deck (``run_deck``,
+no preflight; per-step time = steady-state time between the first and the last
+callback, so LAMMPS start-up and read_data are excluded) and the bare calculator
+(``calc.calculate`` with the same properties on one reused ``ase.Atoms`` whose
+positions are set to each recorded frame). The bridge's MD is deterministic (one
+thread, fixed seed), so the timed bridge runs see the recorded frames; the final
+energies are compared to show it. Overhead per step = bridge / bare - 1 (medians).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def record_frames(run_dir: Path) -> tuple[list, list[float]]:
+    """Frames (numbers, positions, cell, pbc) the callback sees in one bridge run, and its energies."""
+    from elbench.engines import bridge
+
+    frames, energies = [], []
+    original = bridge.ExternalForces.evaluate
+
+    def recording(self, types, x):
+        out = original(self, types, x)
+        frames.append((self.atoms.numbers.copy(), self.atoms.positions.copy(), self.atoms.cell.array.copy(),
+                       tuple(self.atoms.pbc)))
+        energies.append(out[0])
+        return out
+
+    bridge.ExternalForces.evaluate = recording
+    try:
+        bridge.run_deck(run_dir, preflight=False, screen=False)
+    finally:
+        bridge.ExternalForces.evaluate = original
+    return frames, energies
+
+
+def bare(calc, frames: list) -> dict:
+    """The calculator alone on the frames: one Atoms, positions set in place, calculate() once each."""
+    from ase import Atoms
+    from ase.calculators.calculator import all_changes
+
+    numbers, positions, cell, pbc = frames[0]
+    atoms = Atoms(numbers=numbers, positions=positions, cell=cell, pbc=pbc)
+    props = ["energy", "forces"] + (["stress"] if "stress" in calc.implemented_properties else [])
+    energies = []
+    start, cpu = time.perf_counter(), time.process_time()
+    for _, pos, _, _ in frames:
+        atoms.positions[:] = pos
+        calc.calculate(atoms, props, all_changes)
+        energies.append(calc.results["energy"])
+    wall, cpu = time.perf_counter() - start, time.process_time() - cpu
+    return {"s_per_step": wall / len(frames), "cpu_s_per_step": cpu / len(frames), "last_energy": energies[-1]}
+
+
+def bridge_timed(run_dir: Path) -> dict:
+    from elbench.engines import bridge
+
+    s = bridge.run_deck(run_dir, preflight=False, screen=False)
+    return {"s_per_step": s["steady_seconds_per_step"], "cpu_s_per_step": s["steady_cpu_seconds_per_step"],
+            "run_s_per_step": s["seconds_per_call"], "calculator_s_per_step": s["calculator_seconds_per_call"],
+            "last_energy": s["last_energy"], "calls": s["calls"]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("run_dir", type=Path)
+    parser.add_argument("--repeats", type=int, default=3)
+    opts = parser.parse_args()
+    from elbench.engines.bridge import read_run, spec_from_run
+    from elbench.engines.calculators import make_calculator
+
+    run_dir = opts.run_dir.resolve()
+    frames, energies = record_frames(run_dir)
+    calc = make_calculator(spec_from_run(read_run(run_dir), run_dir))
+    rows = []
+    for _ in range(opts.repeats):
+        b = bridge_timed(run_dir)
+        c = bare(calc, frames)
+        rows.append({"bridge": b, "bare": c, "overhead": b["s_per_step"] / c["s_per_step"] - 1.0,
+                     "overhead_cpu": b["cpu_s_per_step"] / c["cpu_s_per_step"] - 1.0})
+        print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
+    same = [abs(r["bridge"]["last_energy"] - energies[-1]) < 1e-9 and abs(r["bare"]["last_energy"] - energies[-1]) < 1e-9
+            for r in rows]
+    med = {key: statistics.median(r[key] for r in rows) for key in ("overhead", "overhead_cpu")}
+    med.update({f"{side}_{k}": statistics.median(r[side][k] for r in rows)
+                for side in ("bridge", "bare") for k in ("s_per_step", "cpu_s_per_step")})
+    result = {"run_dir": str(run_dir), "frames": len(frames), "atoms": int(len(frames[0][0])), "repeats": opts.repeats,
+              "same_frames": all(same), "median": med, "rows": rows, "load_avg": os.getloadavg()}
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    np.seterr(all="ignore")
+    main()
