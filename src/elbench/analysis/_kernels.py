@@ -15,6 +15,9 @@ from numba import njit
 
 @njit(cache=True, inline="always")
 def _mi(d: float, box: float) -> float:
+    # |d| < box/2 means rint(d/box) == 0: skip the division (same result, bit for bit)
+    if -0.5 * box < d < 0.5 * box:
+        return d
     return d - box * np.rint(d / box)
 
 
@@ -54,7 +57,7 @@ def assign_frames(o, h, box, ref_o, nn_oo, nbr, reach, assign, refresh_A, out, v
                 for m in range(k):
                     b = nbr[a, m]
                     if b == a:
-                        continue
+                        break  # the list is padded with a itself after its last neighbour
                     wx = _mi(hx - o[f, b, 0], bx)
                     wy = _mi(hy - o[f, b, 1], by)
                     wz = _mi(hz - o[f, b, 2], bz)
