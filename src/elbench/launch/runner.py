@@ -16,6 +16,7 @@ import platform
 import signal
 import shutil
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -166,6 +167,62 @@ def check_mpi_ranks(run: RunDir) -> None:
         )
 
 
+def needs_native_preflight(run: RunDir) -> bool:
+    """Native MLIP runs check parity first (the bridge checks inside its own driver; the reference has no model)."""
+    return run.engine == "native" and run.meta.get("family", "reference") != "reference"
+
+
+def native_preflight(run: RunDir, timeout_s: float = 3600.0) -> tuple[bool, str]:
+    """``<env>/bin/python -m elbench.engines.preflight RUN_DIR --engine native`` in the family's environment.
+
+    The check writes ``preflight.json`` and ``run.json["preflight"]`` itself when it gets to compare;
+    when it cannot (it crashed, the model did not load), the failure is recorded here. Returns
+    (passed, message).
+    """
+    from elbench.engines.select import env_installed, env_python
+
+    env_name = str(run.meta.get("environment") or "core")
+    if env_name != "core" and not env_installed(env_name):
+        raise InputError(f"environment '{env_name}' for the native preflight is missing: create it with "
+                         f"`scripts/setup-env {env_name}`", file=run.path / "run.json", key="environment")
+    python = env_python(env_name) if env_name != "core" else Path(sys.executable)
+    argv = [str(python), "-m", "elbench.engines.preflight", str(run.path), "--engine", "native"]
+    env = dict(os.environ, **{k: v for k, v in run.env.items() if k == "OMP_NUM_THREADS"})
+    env.setdefault("OMP_NUM_THREADS", "1")
+    started = time.time()
+    try:
+        proc = subprocess.run(argv, cwd=run.path, env=env, capture_output=True, text=True, timeout=timeout_s,
+                              stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
+        rc, text = proc.returncode, (proc.stderr or proc.stdout).strip()
+    except subprocess.TimeoutExpired:
+        rc, text = -1, f"preflight timed out after {timeout_s:.0f} s"
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    message = lines[-1] if lines else f"exit code {rc}"
+    if rc == 0:
+        return True, message
+    _record_failed_preflight(run.path, argv, rc, message, started)
+    return False, message
+
+
+def _record_failed_preflight(run_dir: Path, argv: list[str], rc: int, message: str, started: float) -> None:
+    """Keep a preflight.json the check wrote in this attempt (parity numbers); otherwise write why it failed."""
+    from elbench.io import atomic_write_json, read_json
+
+    path = run_dir / "preflight.json"
+    fresh = path.is_file() and path.stat().st_mtime >= started
+    if not fresh:
+        atomic_write_json(path, {"engine": "native", "passed": False, "exit_code": rc, "error": message,
+                                 "command": argv})
+    try:
+        meta = read_json(run_dir / "run.json")
+    except (OSError, ValueError):
+        return
+    record = dict(meta.get("preflight") or {}) if fresh else {}
+    record.update(passed=False, engine="native", error=message)
+    meta["preflight"] = record
+    atomic_write_json(run_dir / "run.json", meta)
+
+
 def _environ(run: RunDir, binary: LammpsBinary) -> dict[str, str]:
     env = binary.environ()
     env.setdefault("OMP_NUM_THREADS", "1")
@@ -252,6 +309,16 @@ class SegmentRunner:
         self.launch.update(self._provenance())
         self.launch.setdefault("host_first", platform.node())
         start, restart_file = self._start_point(segments)
+        if not segments and needs_native_preflight(self.run):
+            state.write_status(self.dir, state="running", reason="preflight", step=0, total_steps=self.total,
+                               host=platform.node(), pid=os.getpid())
+            passed, message = native_preflight(self.run)
+            self.launch["preflight"] = {"passed": passed, "message": message, "utc": utc_now()}
+            self._save_launch()
+            if not passed:
+                reason = f"preflight failed: {message}"
+                state.write_status(self.dir, state="failed", reason=reason, step=0, finished_utc=utc_now())
+                return Outcome(self.run.key, "failed", reason)
         done_now = 0
         while start < self.total:
             if self.opts.max_segments is not None and done_now >= self.opts.max_segments:

@@ -107,12 +107,28 @@ def _default_style(entry, kokkos: bool) -> str:
     return FAMILY_PAIR_STYLES[entry.family][0]
 
 
+def available_pair_styles(binary) -> set[str]:
+    """Pair styles the binary can run: those ``lmp -h`` lists plus the plugin styles LAMMPS
+    auto-loads from ``LAMMPS_PLUGIN_PATH`` (DeePMD's ``deepmd`` comes from a plugin, and
+    ``lmp -h`` lists no plugin style)."""
+    listed = binary.styles("Pair")
+    if type(listed) is not set:
+        return listed  # AssumedBinary: every style assumed present
+    from elbench.engines.select import plugin_styles
+
+    return listed | set(plugin_styles(binary).get("pair", []))
+
+
+def _is_pypi_wheel(binary) -> bool:
+    return "site-packages" in str(binary.path)
+
+
 def native_missing(binary, entry, *, kokkos: bool = False) -> list[str]:
     """What the binary lacks to run ``entry`` natively (empty list: it can)."""
     choice = pair_style_for(entry, kokkos=kokkos)
     if choice is None:
-        return [f"family {entry.family} has no LAMMPS pair style (bridge only)"]
-    pair_styles = binary.styles("Pair")
+        return [f"a pair style for family {entry.family} (none exists: bridge only)"]
+    pair_styles = binary.styles("Pair") if choice.style == "reference" else available_pair_styles(binary)
     packages = binary.packages
     missing: list[str] = []
     if kokkos and "KOKKOS" not in packages:
@@ -128,6 +144,9 @@ def native_missing(binary, entry, *, kokkos: bool = False) -> list[str]:
         missing.append(f"pair style {needed}")
     if choice.style == "mliap" and "PYTHON" not in packages:
         missing.append("package PYTHON (mliap unified needs ML-IAP with Python)")
+    if entry.family == "dp-mp" and _is_pypi_wheel(binary) and not missing:
+        # the PyPI deepmd-kit plugin's PyTorch backend is built for torch 2.11; the dpmp env has another torch
+        missing.append("a deepmd plugin built for this environment's torch (the PyPI wheel's targets torch 2.11)")
     return missing
 
 

@@ -62,30 +62,14 @@ def model_binary(binary: LammpsBinary, entry, lammps_cfg) -> LammpsBinary:
     environment (its plugins, e.g. DeePMD's, live there); an explicit binary is used as is."""
     if lammps_cfg.binary != "auto" or entry.environment == "core":
         return binary
-    try:
-        from elbench.engines.select import env_lammps
-    except ImportError:
-        return binary
-    info = env_lammps(entry.environment)
-    if not info or not info.get("path"):
-        return binary
-    return LammpsBinary(Path(info["path"]), {str(k): str(v) for k, v in (info.get("env") or {}).items()})
+    from elbench.engines.select import env_binary
+
+    return env_binary(entry.environment) or binary
 
 
 def engine_for(binary: LammpsBinary, entry, lammps_cfg) -> tuple[str, str]:
-    """:func:`~elbench.potentials.styles.choose_engine`, with the engines' veto on native styles that
-    exist but cannot load the shipped model format (e.g. DeePMD's PyTorch plugin in the PyPI wheel)."""
-    engine, reason = choose_engine(binary, entry, requested=lammps_cfg.engine, kokkos=lammps_cfg.kokkos.enabled)
-    if engine != "native" or entry.family == "reference" or lammps_cfg.engine == "native":
-        return engine, reason
-    try:
-        from elbench.engines.select import native_style
-    except ImportError:
-        return engine, reason
-    info = {"pair": sorted(binary.styles("Pair")), "packages": binary.packages}
-    if native_style(entry.family, info) is None:
-        return "bridge", f"binary lists the pair style, but it cannot run family {entry.family} here (engines.select)"
-    return engine, reason
+    """The engine of one model on the binary it runs with (:func:`~elbench.potentials.styles.choose_engine`)."""
+    return choose_engine(binary, entry, requested=lammps_cfg.engine, kokkos=lammps_cfg.kokkos.enabled)
 
 
 def check_family_file(manifest, entry) -> None:
