@@ -74,6 +74,7 @@ def bridge_timed(run_dir: Path) -> dict:
     s = bridge.run_deck(run_dir, preflight=False, screen=False)
     return {"s_per_step": s["steady_seconds_per_step"], "cpu_s_per_step": s["steady_cpu_seconds_per_step"],
             "run_s_per_step": s["seconds_per_call"], "calculator_s_per_step": s["calculator_seconds_per_call"],
+            "calculator_cpu_s_per_step": s["calculator_cpu_s"] / s["calls"],
             "last_energy": s["last_energy"], "calls": s["calls"]}
 
 
@@ -81,6 +82,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run_dir", type=Path)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--json", type=Path, default=None, help="also write the result here (backends print to stdout)")
     opts = parser.parse_args()
     from elbench.engines.bridge import read_run, spec_from_run
     from elbench.engines.calculators import make_calculator
@@ -93,16 +95,22 @@ def main() -> None:
         b = bridge_timed(run_dir)
         c = bare(calc, frames)
         rows.append({"bridge": b, "bare": c, "overhead": b["s_per_step"] / c["s_per_step"] - 1.0,
-                     "overhead_cpu": b["cpu_s_per_step"] / c["cpu_s_per_step"] - 1.0})
+                     "overhead_cpu": b["cpu_s_per_step"] / c["cpu_s_per_step"] - 1.0,
+                     # inside the same steps (robust to load changes between the two timings)
+                     "outside_calculator_fraction": 1.0 - b["calculator_s_per_step"] / b["s_per_step"],
+                     "outside_calculator_fraction_cpu": 1.0 - b["calculator_cpu_s_per_step"] / b["cpu_s_per_step"]})
         print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
     same = [abs(r["bridge"]["last_energy"] - energies[-1]) < 1e-9 and abs(r["bare"]["last_energy"] - energies[-1]) < 1e-9
             for r in rows]
-    med = {key: statistics.median(r[key] for r in rows) for key in ("overhead", "overhead_cpu")}
+    med = {key: statistics.median(r[key] for r in rows) for key in ("overhead", "overhead_cpu", "outside_calculator_fraction",
+                                                             "outside_calculator_fraction_cpu")}
     med.update({f"{side}_{k}": statistics.median(r[side][k] for r in rows)
                 for side in ("bridge", "bare") for k in ("s_per_step", "cpu_s_per_step")})
     result = {"run_dir": str(run_dir), "frames": len(frames), "atoms": int(len(frames[0][0])), "repeats": opts.repeats,
               "same_frames": all(same), "median": med, "rows": rows, "load_avg": os.getloadavg()}
     print(json.dumps(result))
+    if opts.json:
+        opts.json.write_text(json.dumps(result, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -186,31 +186,61 @@ class ExternalForces:
     #: wall/CPU clock at the first and the latest callback: steady-state time per MD step
     first_call_at: tuple[float, float] | None = None
     last_call_at: tuple[float, float] | None = None
+    _box_key: Any = field(default=None, repr=False)
+    _atoms_cell_key: Any = field(default=None, repr=False)
+    _cell: Any = field(default=None, repr=False)
+    _volume: float = 0.0
+    _props: list[str] | None = field(default=None, repr=False)
+    _changes: list[str] | None = field(default=None, repr=False)
+    _types: Any = field(default=None, repr=False)
+    _numbers: Any = field(default=None, repr=False)
+    _numbers_changed: bool = True
+    _tags: Any = field(default=None, repr=False)
+    _local: Any = field(default=None, repr=False)
 
     def cell(self) -> np.ndarray:
-        lo, hi, xy, yz, xz, _, _ = self.lmp.extract_box()
-        lx, ly, lz = (hi[i] - lo[i] for i in range(3))
-        return np.array([[lx, 0.0, 0.0], [xy, ly, 0.0], [xz, yz, lz]])
+        """LAMMPS's box as an ASE cell; recomputed only when the box changed (NPT, deform)."""
+        box = self.lmp.extract_box()
+        key = (tuple(box[0]), tuple(box[1]), box[2], box[3], box[4])
+        if key != self._box_key:
+            lo, hi, xy, yz, xz = box[0], box[1], box[2], box[3], box[4]
+            lx, ly, lz = (hi[i] - lo[i] for i in range(3))
+            self._cell = np.array([[lx, 0.0, 0.0], [xy, ly, 0.0], [xz, yz, lz]])
+            self._volume = abs(lx * ly * lz)  # det of the lower-triangular cell
+            self._box_key = key
+        return self._cell
 
-    def evaluate(self, types: np.ndarray, x: np.ndarray) -> tuple[float, np.ndarray, np.ndarray | None]:
-        from ase import Atoms
-        from ase.calculators.calculator import all_changes
+    def _properties(self) -> list[str]:
+        """What the calculator is asked for, every step: energy, forces and (where it has one) stress."""
+        if self._props is None:
+            self._props = ["energy", "forces"]
+            if "stress" in getattr(self.calc, "implemented_properties", ()):
+                self._props.append("stress")
+        return self._props
 
-        numbers = self.z_of_type[types]
+    def evaluate(self, types: np.ndarray, x: np.ndarray) -> tuple[float, np.ndarray, list[float] | None]:
+        """Energy, forces and LAMMPS virial (xx yy zz xy xz yz, eV) of positions ``x`` of atoms of ``types``.
+
+        One ``ase.Atoms`` is kept and updated in place: positions every step, numbers only
+        when the atoms' order changed (``_numbers_for``), the cell only when the box did.
+        The calculator is called once for all properties.
+        """
         cell = self.cell()
+        numbers = self._numbers_for(types)
         if self.atoms is None or len(self.atoms) != len(numbers):
+            from ase import Atoms
+
             self.atoms = Atoms(numbers=numbers, positions=x, cell=cell, pbc=self.pbc)
-        else:  # update in place; only what changed (LAMMPS may re-sort atoms, NPT may change the box)
-            if not np.array_equal(self.atoms.numbers, numbers):
+            self._atoms_cell_key = self._box_key
+        else:
+            if self._numbers_changed:
                 self.atoms.numbers = numbers
-            if not np.array_equal(self.atoms.cell.array, cell):
+            if self._atoms_cell_key != self._box_key:
                 self.atoms.cell[:] = cell
-            self.atoms.positions[:] = x
-        props = ["energy", "forces"]
-        if "stress" in getattr(self.calc, "implemented_properties", ()):
-            props.append("stress")
+                self._atoms_cell_key = self._box_key
+            self.atoms.arrays["positions"][:] = x
         start, cpu = time.perf_counter(), time.process_time()
-        self.calc.calculate(self.atoms, props, all_changes)
+        self.calc.calculate(self.atoms, self._properties(), self._all_changes())
         self.calc_seconds += time.perf_counter() - start
         self.calc_cpu_seconds += time.process_time() - cpu
         res = self.calc.results
@@ -220,10 +250,28 @@ class ExternalForces:
             s = np.asarray(stress, dtype=float).reshape(-1)
             if s.size == 9:
                 s = s.reshape(3, 3)[[0, 1, 2, 1, 0, 0], [0, 1, 2, 2, 2, 1]]
-            vol = abs(np.linalg.det(cell))
             # ASE Voigt xx yy zz yz xz xy -> LAMMPS virial xx yy zz xy xz yz (energy units)
-            virial = -vol * np.array([s[0], s[1], s[2], s[5], s[4], s[3]])
-        return float(np.asarray(res["energy"]).reshape(-1)[0]), np.asarray(res["forces"], dtype=float), virial
+            v = -self._volume
+            virial = [v * float(s[0]), v * float(s[1]), v * float(s[2]), v * float(s[5]), v * float(s[4]),
+                      v * float(s[3])]
+        energy = res["energy"]
+        energy = energy if isinstance(energy, float) else float(np.asarray(energy).reshape(-1)[0])
+        return energy, np.asarray(res["forces"], dtype=float), virial
+
+    def _all_changes(self) -> list[str]:
+        if self._changes is None:
+            from ase.calculators.calculator import all_changes
+
+            self._changes = list(all_changes)
+        return self._changes
+
+    def _numbers_for(self, types: np.ndarray) -> np.ndarray:
+        """Atomic numbers of ``types``; the lookup is redone only when the types array differs."""
+        self._numbers_changed = self._types is None or not np.array_equal(self._types, types)
+        if self._numbers_changed:
+            self._types = np.array(types, copy=True)
+            self._numbers = self.z_of_type[self._types]
+        return self._numbers
 
     def __call__(self, caller, step, nlocal, tag, x, f) -> None:
         """Called by LAMMPS each step; an exception cannot cross ctypes, so it is kept and the
@@ -234,7 +282,7 @@ class ExternalForces:
         if self.first_call_at is None:
             self.first_call_at = self.last_call_at
         try:
-            self._step(nlocal, x, f)
+            self._step(nlocal, tag, x, f)
         except Exception as err:  # noqa: BLE001 - re-raised by check() after LAMMPS returns
             self.error = err
             f[:, :] = 0.0
@@ -246,18 +294,30 @@ class ExternalForces:
             raise RunError(f"the {type(self.calc).__name__} calculator failed inside the bridge: "
                            f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}")
 
-    def _step(self, nlocal, x, f) -> None:
-        types = self.lmp.numpy.extract_atom("type", nelem=nlocal).reshape(-1)
-        energy, forces, virial = self.evaluate(np.asarray(types), x)
+    def _step(self, nlocal, tag, x, f) -> None:
+        types = self._local_types(nlocal, tag)
+        energy, forces, virial = self.evaluate(types, x)
         f[:, :] = forces
         self.lmp.fix_external_set_energy_global(self.fix_id, energy)
         if virial is not None:
-            self.lmp.fix_external_set_virial_global(self.fix_id, [float(v) for v in virial])
+            self.lmp.fix_external_set_virial_global(self.fix_id, virial)
         elif not self.warned_stress:
             print("elbench bridge: WARNING calculator gives no stress; pressure excludes the virial", file=sys.stderr)
             self.warned_stress = True
         self.last_energy = energy
         self.calls += 1
+
+    def _local_types(self, nlocal: int, tag: np.ndarray) -> np.ndarray:
+        """LAMMPS types of the local atoms, re-read only when the atoms' order (their tags) changed.
+
+        One rank: atoms leave or join only through re-sorting (``atom_modify sort``), which
+        permutes the tags; types of atoms do not change during a run.
+        """
+        if self._tags is None or len(self._tags) != nlocal or not np.array_equal(self._tags, tag):
+            self._tags = np.array(tag, copy=True)
+            self._types = None
+            self._local = np.array(self.lmp.numpy.extract_atom("type", nelem=nlocal), copy=True).reshape(-1)
+        return self._local
 
 
 def type_counts(lmp) -> dict[int, int]:
