@@ -46,3 +46,40 @@ def test_doctor_lists_every_mlip_package_without_importing(monkeypatch) -> None:
 def test_doctor_with_a_bad_campaign_path(tmp_path: Path) -> None:
     result = runner.invoke(app, ["doctor", "-c", str(tmp_path / "missing.toml")])
     assert result.exit_code == 2
+
+
+def _table_rows(out: str, title: str) -> dict[str, list[str]]:
+    """First-column -> cells of the rich table under ``title``."""
+    lines = out.splitlines()
+    start = next(i for i, ln in enumerate(lines) if title in ln)
+    rows = {}
+    for ln in lines[start + 1:]:
+        if ln.startswith("└"):
+            break
+        cells = [c.strip() for c in ln.split("│")[1:-1]]
+        if cells and cells[0]:
+            rows[cells[0]] = cells
+    return rows
+
+
+def test_doctor_shows_each_family_env_style_engine(tmp_path: Path, monkeypatch) -> None:
+    """Rows from engines.select.family_status: the dp env's LAMMPS loads deepmd (plugin) -> native."""
+    from elbench.engines.select import env_installed, family_status
+
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["doctor"], env={"COLUMNS": "260"})
+    assert result.exit_code == 0, result.output
+    rows = _table_rows(result.output, "MLIP families")
+    status = {r["family"]: r for r in family_status()}
+    assert set(rows) == set(status) == {"dp", "dp-mp", "ace", "grace", "mace", "esen"}
+    for family, row in status.items():
+        family_col, env, installed, style, engine = rows[family][:5]
+        assert env == row["environment"] and engine == row["engine"]
+        assert installed.startswith("yes" if row["installed"] else "no")
+        assert style == (row["native_style"] or "-")
+    assert env_installed("dp"), "the dp environment is missing: scripts/setup-env dp"
+    assert rows["dp"][1:5] == ["dp", "yes", "deepmd", "native"]
+    assert rows["esen"][3:5] == ["-", "bridge" if env_installed("esen") else "unavailable"]
+    models = _table_rows(result.output, "engines of the registered potentials")
+    assert models["dp-tiny"][3] == "native"  # as render picks it with binary = auto
+    assert models["reference"][3] == "native"

@@ -28,6 +28,21 @@ def package_available(name: str) -> bool:
         return False
 
 
+def family_table() -> Table:
+    """Each MLIP family: its environment installed, the native pair style its LAMMPS can run, the engine
+    ``render`` picks with ``binary = "auto"`` (:func:`elbench.engines.select.family_status`)."""
+    from elbench.engines.select import family_status
+
+    table = Table(title="MLIP families (binary = auto: each family's environment and its LAMMPS)")
+    for col in ("family", "environment", "installed", "native style", "engine", "why"):
+        table.add_column(col)
+    for row in family_status():
+        table.add_row(row["family"], row["environment"],
+                      "[green]yes[/green]" if row["installed"] else f"[red]no[/red] ({row['env_path']})",
+                      row["native_style"] or "-", row["engine"], row["reason"])
+    return table
+
+
 def register(app: typer.Typer) -> None:
     @app.command("doctor")
     @cli_errors
@@ -35,6 +50,7 @@ def register(app: typer.Typer) -> None:
         """Show the LAMMPS binary in use, its version, packages and pair styles, MLIP backends and engines."""
         from elbench.config import load_campaign
         from elbench.engines.lammps_binary import mpirun_path, resolve_binary
+        from elbench.engines.select import env_binary
         from elbench.potentials.manifest import load_manifest, manifest_for_campaign
         from elbench.potentials.styles import EMITTABLE_PAIR_STYLES, KOKKOS_STYLE, choose_engine
         from elbench.resources import builtin_manifest
@@ -75,6 +91,8 @@ def register(app: typer.Typer) -> None:
             backends.add_row(name, family, "[green]yes[/green]" if package_available(name) else "no")
         console.print(backends)
 
+        console.print(family_table())
+
         manifest = manifest_for_campaign(camp) if camp else load_manifest(builtin_manifest())
         engines = Table(title=f"engines of the registered potentials ({manifest.path})")
         for col in ("model", "family", "env", "engine", "why"):
@@ -83,7 +101,10 @@ def register(app: typer.Typer) -> None:
 
         for entry in manifest.entries.values():
             try:
-                engine, why = choose_engine(binary, entry, requested="auto", kokkos=kokkos)
+                mbinary = binary
+                if setting == "auto" and entry.environment != "core":  # as render: the env's own LAMMPS
+                    mbinary = env_binary(entry.environment) or binary
+                engine, why = choose_engine(mbinary, entry, requested="auto", kokkos=kokkos)
             except InputError as err:
                 engine, why = "[red]none[/red]", err.message
             engines.add_row(entry.name, entry.family, entry.environment, engine, why)
