@@ -22,12 +22,33 @@ def _mi(d: float, box: float) -> float:
 
 
 @njit(cache=True, nogil=True)
-def assign_frames(o, h, box, ref_o, nn_oo, nbr, reach, assign, refresh_A, out, vec):  # pragma: no cover - compiled
-    """Fill ``out`` (frames, nH) and ``vec`` (frames, nH, 3); return (frames done, step-2 count, step-3 count)."""
+def assign_frames(
+    o, h, box, ref_o, nn_oo, nbr, reach, assign, refresh_A, out, vec, ref_h, ref_a, gap_h
+):  # pragma: no cover - compiled
+    """Fill ``out`` (frames, nH) and ``vec`` (frames, nH, 3); return (frames done, step-2 count, step-3 count).
+
+    Step 1 has two sufficient conditions; an H keeps its O_a when either holds.
+    (a) the O–O bound of :class:`~elbench.analysis.orientation.HydrogenAssigner`.
+    (b) a per-H bound. At the reference frame T the exact nearest O of H_j was
+    ``ref_a[j]`` and every other O was at least ``gap_h[j]`` (second-nearest
+    distance) from it. Now, with δH the displacement of H_j since T, δ_b that of
+    O_b, a = ref_a[j] its current O, N_a the listed neighbours of O_a and
+    M_a = max over N_a of δ_b, M = max over all O:
+    - b in N_a: d(H, O_b) ≥ d_T(H, O_b) − δH − δ_b ≥ gap − δH − M_a;
+    - b not in N_a (d_T(O_a, O_b) ≥ reach): both
+      d(H, O_b) ≥ gap − δH − M and d(H, O_b) ≥ d(O_a, O_b) − d(H, O_a)
+      ≥ reach − δ_a − M − d(H, O_a) hold.
+    So O_a is still strictly nearest if d(H, O_a) < gap − δH − M_a − ε and
+    (d(H, O_a) < gap − δH − M − ε or 2·d(H, O_a) < reach − δ_a − M − ε); ε =
+    1e-4 Å absorbs float32 rounding of the distances. When the current O is not
+    ref_a[j] (the H changed O since T) only (a) is used.
+    """
     nf, n_o = o.shape[0], o.shape[1]
     n_h = h.shape[1]
     k = nbr.shape[1]
     disp = np.empty(n_o, dtype=np.float32)
+    near = np.empty(n_o, dtype=np.float32)  # M_a: largest displacement among O_a's listed neighbours
+    eps = 1e-4
     step2 = 0
     step3 = 0
     for f in range(nf):
@@ -43,6 +64,15 @@ def assign_frames(o, h, box, ref_o, nn_oo, nbr, reach, assign, refresh_A, out, v
                 big = d
         if big > refresh_A:
             return f, step2, step3
+        for i in range(n_o):
+            mx = 0.0
+            for m in range(k):
+                b = nbr[i, m]
+                if b == i:
+                    break
+                if disp[b] > mx:
+                    mx = disp[b]
+            near[i] = mx
         for j in range(n_h):
             a = assign[j]
             hx, hy, hz = h[f, j, 0], h[f, j, 1], h[f, j, 2]
@@ -50,7 +80,15 @@ def assign_frames(o, h, box, ref_o, nn_oo, nbr, reach, assign, refresh_A, out, v
             vy = _mi(hy - o[f, a, 1], by)
             vz = _mi(hz - o[f, a, 2], bz)
             d_ho = np.sqrt(vx * vx + vy * vy + vz * vz)
-            if 2.0 * d_ho >= nn_oo[a] - disp[a] - big:
+            keep = 2.0 * d_ho < nn_oo[a] - disp[a] - big
+            if not keep and a == ref_a[j]:
+                ux = _mi(hx - ref_h[j, 0], bx)
+                uy = _mi(hy - ref_h[j, 1], by)
+                uz = _mi(hz - ref_h[j, 2], bz)
+                room = gap_h[j] - np.sqrt(ux * ux + uy * uy + uz * uz) - eps
+                if d_ho < room - near[a]:
+                    keep = d_ho < room - big or 2.0 * d_ho < reach - disp[a] - big - eps
+            if not keep:
                 # step 2: the listed neighbours of the current O
                 step2 += 1
                 best, best_a = d_ho, a
