@@ -201,3 +201,71 @@ def test_parser_and_profile_synthetic(tmp_path) -> None:
     i = prof["z_A"].index(2.5)
     assert prof["max_devi_f_eV_A"][i] == pytest.approx(devi[6] * 21, rel=1e-9)
     assert s["fraction_frames_above"]["0.05"] == pytest.approx(np.mean(dev.column("max_devi_f") > 0.05))
+
+
+MACE_PERTURB = r"""
+import sys, torch
+m = torch.load(sys.argv[1], weights_only=False)
+g = torch.Generator().manual_seed(3)
+with torch.no_grad():
+    for p in m.parameters():
+        p.add_(0.05 * p.abs().mean() * torch.randn(p.shape, generator=g, dtype=p.dtype))
+torch.save(m, sys.argv[2])
+"""
+
+MACE_EVAL = r"""
+import json, sys
+import numpy as np
+from ase.io import read
+from mace.calculators import MACECalculator
+atoms = read(sys.argv[1], format="lammps-data", atom_style="atomic", Z_of_type={1: 79, 2: 8, 3: 1, 4: 11})
+atoms.pbc = (True, True, False)
+out = []
+for path in sys.argv[2:]:
+    atoms.calc = MACECalculator(model_paths=path, device="cpu", default_dtype="float64")
+    out.append(atoms.get_forces().tolist())
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.lammps
+def test_bridge_committee_mace(tmp_path, tmp_path_factory) -> None:
+    """mace-tiny + a perturbed copy + mace-tiny again: model_devi.out from the bridge equals a direct evaluation."""
+    python = require_env("mace")
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(REPO / "src"))
+    reg = tmp_path / "registry"
+    reg.mkdir()
+    shutil.copy(REPO / "potentials/mace-tiny/mace-tiny.model", reg / "m0.model")
+    subprocess.run([str(python), "-c", MACE_PERTURB, str(reg / "m0.model"), str(reg / "mace-b.model")],
+                   check=True, env=env, timeout=300)
+    files = ",\n".join(f'  {{ path = "{m}", sha256 = "{sha256_file(reg / m)}", role = "model" }}'
+                       for m in ("m0.model", "mace-b.model", "m0.model"))
+    entry = (REPO / "potentials/manifest.toml").read_text().split("[[potential]]")
+    mace = next(e for e in entry if 'name = "mace-tiny"' in e)
+    mace = mace.replace('name = "mace-tiny"', 'name = "mace-ens"')
+    head, rest = mace.split("files = [", 1)
+    mace = head + "files = [\n" + files + "\n]" + rest.split("]", 1)[1]
+    (reg / "manifest.toml").write_text("[[potential]]" + mace)
+    system = small_campaign(tmp_path_factory) / "systems" / "q2"
+    run_dir = make_run_dir(tmp_path / "run", system, "mace-ens", steps=10, dump_interval=5, manifest=reg / "manifest.toml")
+    run = json.loads((run_dir / "run.json").read_text())
+    assert len(run["bridge"]["committee"]) == 2
+    run["bridge"]["out_freq"] = 5
+    (run_dir / "run.json").write_text(json.dumps(run))
+    proc = subprocess.run([str(python), "-m", "elbench.engines.bridge", str(run_dir), "--no-preflight"],
+                          capture_output=True, text=True, env=env, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    dev = read_model_devi(run_dir / "model_devi.out")
+    assert dev.steps.tolist() == [0, 5, 10] and dev.atomic is not None
+    out = subprocess.run([str(python), "-c", MACE_EVAL, str(run_dir / "system.data"), str(reg / "m0.model"),
+                          str(reg / "mace-b.model"), str(reg / "m0.model")],
+                         capture_output=True, text=True, env=env, timeout=600, check=True)
+    forces = np.array(json.loads(out.stdout.strip().splitlines()[-1]))
+    expected = force_deviation(forces)
+    assert expected.max() > 1e-4
+    np.testing.assert_allclose(dev.atomic[0], expected, rtol=1e-6, atol=1e-9)
+    # same model twice: zero deviation
+    assert force_deviation(forces[[0, 2]]).max() < 1e-12
+    summary = summarize_run(run_dir, tmp_path / "results", trajectory=run_dir / "traj.dcd",
+                            topology=run_dir / "system.data", dz_A=1.0)
+    assert summary["profile"]["n_frames"] == 3

@@ -217,3 +217,55 @@ def summarize_run(run_dir: Path, out_dir: Path, *, trajectory: Path | None = Non
         z, lz, matched, metal = frames_at_steps(trajectory, topology, dev.steps, first, interval)
         kwargs = {"z": z, "lz": lz, "profile_steps": matched, "metal": metal}
     return summarize(dev, out_dir, dz_A=dz_A, source=str(path), **kwargs)
+
+
+# --------------------------------------------------------------------------- bridge committee
+
+
+class CommitteeWriter:
+    """Writes model_devi.out for a committee in the bridge: the driving model + extra calculators.
+
+    Every ``out_freq`` steps the extra calculators are evaluated on the same ASE Atoms the
+    driving calculator just saw; rows are in DeePMD's layout with per-atom columns in atom-id order.
+    """
+
+    def __init__(self, calcs: list, out_freq: int, path: Path, atomic: bool = True) -> None:
+        self.calcs, self.out_freq, self.atomic = list(calcs), int(out_freq), atomic
+        self.path = Path(path)
+        self.fh = open(self.path, "a")
+        if self.path.stat().st_size == 0:
+            self.fh.write(header_line(atomic))
+
+    def __call__(self, step: int, atoms, main_results: dict, tags: np.ndarray) -> None:
+        if step % self.out_freq:
+            return
+        stress = main_results.get("stress")
+        fs = [np.asarray(main_results["forces"], dtype=np.float64)]
+        vs = [None if stress is None else -atoms.get_volume() * _voigt9(stress)]
+        for calc in self.calcs:
+            from ase.calculators.calculator import all_changes
+
+            props = ["energy", "forces"] + (["stress"] if "stress" in getattr(calc, "implemented_properties", ()) else [])
+            calc.calculate(atoms, props, all_changes)
+            fs.append(np.asarray(calc.results["forces"], dtype=np.float64))
+            stress = calc.results.get("stress")
+            vs.append(None if stress is None else -atoms.get_volume() * _voigt9(stress))
+        order = np.argsort(np.asarray(tags).reshape(-1))
+        devi = force_deviation(np.array(fs))[order]
+        if all(v is not None for v in vs):
+            devi_v = virial_deviation(np.array([np.asarray(v).reshape(-1)[:9] for v in vs]), len(devi))
+        else:
+            devi_v = (0.0, 0.0, 0.0)
+        self.fh.write(format_row(step, devi_v, devi, self.atomic))
+        self.fh.flush()
+
+    def close(self) -> None:
+        self.fh.close()
+
+
+def _voigt9(stress) -> np.ndarray:
+    s = np.asarray(stress, dtype=np.float64).reshape(-1)
+    if s.size == 9:
+        return s
+    xx, yy, zz, yz, xz, xy = s
+    return np.array([xx, xy, xz, xy, yy, yz, xz, yz, zz])

@@ -113,6 +113,9 @@ def bridge_spec(entry, manifest) -> dict:
         options["task"] = "oc25"
     spec = {"family": entry.family, "model": str(model), "model_type_map": list(entry.type_map),
             "cutoff_A": entry.cutoff_A, "options": options}
+    extra = [str((manifest.root / f.path).resolve()) for f in entry.files if f.role == "model"][1:]
+    if extra:  # several role-"model" files: a committee; the first drives the MD
+        spec["committee"] = extra
     spec["__spec__"] = {"family": entry.family, "model": Path(model), "type_map": tuple(entry.type_map),
                         "options": tuple(sorted(options.items()))}
     return spec
@@ -183,6 +186,7 @@ class ExternalForces:
     warned_stress: bool = False
     error: Exception | None = None
     atoms: Any = field(default=None, repr=False)
+    committee: Any = None  # analysis.model_deviation.CommitteeWriter: model deviation every out_freq steps
     #: wall/CPU clock at the first and the latest callback: steady-state time per MD step
     first_call_at: tuple[float, float] | None = None
     last_call_at: tuple[float, float] | None = None
@@ -197,6 +201,10 @@ class ExternalForces:
     _numbers_changed: bool = True
     _tags: Any = field(default=None, repr=False)
     _local: Any = field(default=None, repr=False)
+    _local_changed: bool = True
+    _set_energy: Any = field(default=None, repr=False)
+    _set_virial: Any = field(default=None, repr=False)
+    _views: dict = field(default_factory=dict, repr=False)
 
     def cell(self) -> np.ndarray:
         """LAMMPS's box as an ASE cell; recomputed only when the box changed (NPT, deform)."""
@@ -267,11 +275,59 @@ class ExternalForces:
 
     def _numbers_for(self, types: np.ndarray) -> np.ndarray:
         """Atomic numbers of ``types``; the lookup is redone only when the types array differs."""
+        if types is self._local and self._types is not None and not self._local_changed:
+            self._numbers_changed = False  # the cached local types of the attached fast path
+            return self._numbers
         self._numbers_changed = self._types is None or not np.array_equal(self._types, types)
         if self._numbers_changed:
             self._types = np.array(types, copy=True)
             self._numbers = self.z_of_type[self._types]
         return self._numbers
+
+    def attach(self) -> None:
+        """Register this callback with LAMMPS without the lammps module's per-step array wrapping.
+
+        ``lammps.set_fix_external_callback`` wraps tag, x and f into new numpy arrays at
+        every step; here the C callback reuses numpy views of LAMMPS's arrays, cached by
+        their address and length (new views only when LAMMPS reallocates), and energy and
+        virial go to the C library through a preallocated buffer.
+        """
+        import ctypes
+
+        lmp, fid = self.lmp, self.fix_id.encode()
+        lib, handle = lmp.lib, lmp.lmp
+        tag_type = lmp.c_tagint
+        buffer = (6 * ctypes.c_double)()
+
+        def set_virial(v: list[float]) -> None:
+            buffer[:] = v
+            lib.lammps_fix_external_set_virial_global(handle, fid, buffer)
+
+        def view(ptr, nlocal: int, ctype, cols: int) -> np.ndarray:
+            addr = ctypes.cast(ptr, ctypes.c_void_p).value
+            key = (addr, nlocal, cols)
+            arr = self._views.get(key)
+            if arr is None:
+                if len(self._views) > 64:
+                    self._views.clear()
+                arr = np.ctypeslib.as_array(ctypes.cast(addr, ctypes.POINTER(ctype)), shape=(nlocal, cols) if cols > 1
+                                            else (nlocal,))
+                self._views[key] = arr
+            return arr
+
+        def callback(caller, step, nlocal, tag_ptr, x_ptr, f_ptr) -> None:
+            if nlocal <= 0:
+                return
+            self(caller, step, nlocal, view(tag_ptr, nlocal, tag_type, 1), view(x_ptr[0], nlocal, ctypes.c_double, 3),
+                 view(f_ptr[0], nlocal, ctypes.c_double, 3))
+
+        cfunc = lmp.FIX_EXTERNAL_CALLBACK_FUNC(callback)
+        lmp.callback[self.fix_id] = {"function": cfunc, "caller": None}  # keeps the C function alive
+        lib.lammps_set_fix_external_callback(handle, fid, cfunc, None)
+        if lmp.has_exceptions and lib.lammps_has_error(handle):
+            raise lmp._lammps_exception
+        self._set_energy = lambda e: lib.lammps_fix_external_set_energy_global(handle, fid, e)
+        self._set_virial = set_virial
 
     def __call__(self, caller, step, nlocal, tag, x, f) -> None:
         """Called by LAMMPS each step; an exception cannot cross ctypes, so it is kept and the
@@ -298,9 +354,15 @@ class ExternalForces:
         types = self._local_types(nlocal, tag)
         energy, forces, virial = self.evaluate(types, x)
         f[:, :] = forces
-        self.lmp.fix_external_set_energy_global(self.fix_id, energy)
+        if self._set_energy is not None:  # attached: C library directly (fix ID checked when attaching)
+            self._set_energy(energy)
+        else:
+            self.lmp.fix_external_set_energy_global(self.fix_id, energy)
         if virial is not None:
-            self.lmp.fix_external_set_virial_global(self.fix_id, virial)
+            if self._set_virial is not None:
+                self._set_virial(virial)
+            else:
+                self.lmp.fix_external_set_virial_global(self.fix_id, virial)
         elif not self.warned_stress:
             print("elbench bridge: WARNING calculator gives no stress; pressure excludes the virial", file=sys.stderr)
             self.warned_stress = True
@@ -313,9 +375,9 @@ class ExternalForces:
         One rank: atoms leave or join only through re-sorting (``atom_modify sort``), which
         permutes the tags; types of atoms do not change during a run.
         """
-        if self._tags is None or len(self._tags) != nlocal or not np.array_equal(self._tags, tag):
+        self._local_changed = self._tags is None or len(self._tags) != nlocal or not np.array_equal(self._tags, tag)
+        if self._local_changed:
             self._tags = np.array(tag, copy=True)
-            self._types = None
             self._local = np.array(self.lmp.numpy.extract_atom("type", nelem=nlocal), copy=True).reshape(-1)
         return self._local
 
@@ -373,6 +435,19 @@ def validate_deck(lines: list[str], deck: Path) -> str:
     return fix_ids[0]
 
 
+def committee_writer(run: dict, run_dir: Path, spec: CalculatorSpec):
+    """A model-deviation writer when run.json's bridge section lists committee models, else None."""
+    models = (run.get("bridge") or {}).get("committee") or []
+    if not models:
+        return None
+    from elbench.analysis.model_deviation import MODEL_DEVIATION_FILE, CommitteeWriter
+
+    calcs = [make_calculator(CalculatorSpec(spec.family, (run_dir / m).resolve(), spec.type_map, spec.options))
+             for m in models]
+    out_freq = int(run["bridge"].get("out_freq") or run.get("thermo_interval_steps") or 100)
+    return CommitteeWriter(calcs, out_freq, run_dir / MODEL_DEVIATION_FILE)
+
+
 def run_deck(run_dir: Path, *, preflight: bool = True, screen: bool = True, deck_name: str = "in.lammps") -> dict:
     """Run the bridge deck of ``run_dir``; returns a summary (steps, timings, preflight).
 
@@ -420,13 +495,16 @@ def run_deck(run_dir: Path, *, preflight: bool = True, screen: bool = True, deck
             if match:
                 z_of_type = type_numbers(type_map, spec.type_map, type_counts(lmp), file=spec.model)
                 forces = ExternalForces(lmp, fix_id, calc, z_of_type, calculator_pbc(spec.family, box_pbc(lmp)))
-                lmp.set_fix_external_callback(fix_id, forces)
+                forces.committee = committee_writer(run, run_dir, spec)
+                forces.attach()
         summary["steps"] = int(lmp.get_thermo("step"))
     except Exception as err:
         if isinstance(err, (InputError, RunError)):
             raise
         raise RunError(f"LAMMPS (bridge) failed: {err}") from None
     finally:
+        if forces is not None and forces.committee is not None:
+            forces.committee.close()
         lmp.close()  # closes dumps (a DCD/XTC left open loses its last frames)
     wall, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     summary.update(wall_s=wall, cpu_s=cpu, calls=forces.calls if forces else 0,
