@@ -286,3 +286,30 @@ def oxygen_neighbours(o, box, radius, k_max):  # pragma: no cover - compiled
             else:
                 nbr[i, s] = i
     return nbr, dist
+
+
+@njit(cache=True, nogil=True)
+def gather_bins(pos, idx, planes, signs, lz, edge0, dz, n_bins, xyz, bins):  # pragma: no cover - compiled
+    """Copy atoms ``idx`` of ``pos`` (nf, atoms, 3) into ``xyz`` (nf, n, 3) and bin them in the same pass.
+
+    ``bins[s, f, i]`` is :func:`distance_bins` of atom i for face s (plane
+    ``planes[s, f]``, sign ``signs[s]``): one read of each position instead of a
+    numpy gather followed by a binning pass per face (same arithmetic, same bins).
+    """
+    nf, n = xyz.shape[0], xyz.shape[1]
+    n_faces = planes.shape[0]
+    inv = 1.0 / dz
+    for f in range(nf):
+        period = lz[f]
+        for i in range(n):
+            a = idx[i]
+            xyz[f, i, 0] = pos[f, a, 0]
+            xyz[f, i, 1] = pos[f, a, 1]
+            z = pos[f, a, 2]
+            xyz[f, i, 2] = z
+            for s in range(n_faces):
+                d = signs[s] * (z - planes[s, f]) - edge0
+                d -= period * np.floor(d / period)
+                k = int(d * inv)
+                bins[s, f, i] = min(max(k, 0), n_bins - 1)
+    return xyz

@@ -162,6 +162,7 @@ class ChunkedAnalysis(AnalysisBase):
         self.compiled = bool(compiled)
         r = self.roles
         self._sel = {k: _as_index(v) for k, v in (("M", r.metal), ("O", r.oxygen), ("H", r.hydrogen), ("C", r.cation))}
+        self._gather_index = {k: np.ascontiguousarray(v, dtype=np.intp) for k, v in (("O", r.oxygen), ("H", r.hydrogen), ("C", r.cation))}
 
     @property
     def interface_names(self) -> list[str]:
@@ -297,18 +298,38 @@ class ChunkedAnalysis(AnalysisBase):
         planes = self._planes(pos[:, self._sel["M"], 2], lz)
         if self.grid is None:
             self.grid = ProfileGrid.for_cell(self.dz_A, float(lz[0]), float(planes.thickness[0]))
-        # contiguous copies: the kernels gather from these many times
-        oxygen = np.ascontiguousarray(pos[:, self._sel["O"]])
-        hydrogen = np.ascontiguousarray(pos[:, self._sel["H"]])
-        cation = np.ascontiguousarray(pos[:, self._sel["C"]])
-        interfaces = []
-        for name in self.interface_names:
-            sign, plane = (1, planes.z_top) if name == "top" else (-1, planes.z_bottom)
-            face = InterfaceFrames(name, sign, plane)
-            for key, xyz in (("O", oxygen), ("H", hydrogen), ("C", cation)):
-                face.bins[key] = self._bins(xyz, plane, sign, lz)
-            interfaces.append(face)
+        faces = [(name, *((1, planes.z_top) if name == "top" else (-1, planes.z_bottom))) for name in self.interface_names]
+        interfaces = [InterfaceFrames(name, sign, plane) for name, sign, plane in faces]
+        if self.compiled:
+            oxygen, hydrogen, cation = self._gather_bins_compiled(pos, faces, lz, interfaces)
+        else:
+            # contiguous copies: the kernels gather from these many times
+            oxygen = np.ascontiguousarray(pos[:, self._sel["O"]])
+            hydrogen = np.ascontiguousarray(pos[:, self._sel["H"]])
+            cation = np.ascontiguousarray(pos[:, self._sel["C"]])
+            for face in interfaces:
+                for key, xyz in (("O", oxygen), ("H", hydrogen), ("C", cation)):
+                    face.bins[key] = self._bins(xyz, face.plane, face.sign, lz)
         return Chunk(block, lengths, lengths[:, 0] * lengths[:, 1], oxygen, hydrogen, cation, planes, interfaces)
+
+    def _gather_bins_compiled(self, pos, faces, lz, interfaces):
+        """O, H and cation copies and their bins per face in one compiled pass per species."""
+        from elbench.analysis._kernels import gather_bins
+
+        pos = np.ascontiguousarray(pos)
+        nf, g = len(lz), self.grid
+        planes = np.ascontiguousarray(np.array([plane for _, _, plane in faces], dtype=np.float64).reshape(len(faces), nf))
+        signs = np.array([float(sign) for _, sign, _ in faces])
+        out = []
+        for key in ("O", "H", "C"):
+            idx = self._gather_index[key]
+            xyz = np.empty((nf, len(idx), 3), dtype=pos.dtype)
+            bins = np.empty((len(faces), nf, len(idx)), dtype=np.intp)
+            gather_bins(pos, idx, planes, signs, lz, g.edge0, g.dz, g.n_bins, xyz, bins)
+            for s, face in enumerate(interfaces):
+                face.bins[key] = bins[s]
+            out.append(xyz)
+        return out
 
 
 def _even_step(frames: np.ndarray) -> int | None:
