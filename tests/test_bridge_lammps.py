@@ -55,12 +55,16 @@ def _native(extra: str = "", steps: int = 0) -> dict:
     return out
 
 
-def _bridge(calc, extra: str = "", steps: int = 0) -> tuple[dict, ExternalForces]:
+def _bridge(calc, extra: str = "", steps: int = 0, attach: bool = False,
+            z_of_type=(0, 18, 18)) -> tuple[dict, ExternalForces]:
     lmp = _lmp()
     lmp.commands_string(f"pair_style zero {RC}\npair_coeff * *\nfix ext all external pf/callback 1 1\n"
                         "fix_modify ext energy yes virial yes")
-    ext = ExternalForces(lmp, "ext", calc, np.array([0, 18, 18]), (True, True, True))
-    lmp.set_fix_external_callback("ext", ext)
+    ext = ExternalForces(lmp, "ext", calc, np.array(z_of_type), (True, True, True))
+    if attach:  # run_deck's fast path: cached views of LAMMPS's arrays, box read from memory
+        ext.attach()
+    else:
+        lmp.set_fix_external_callback("ext", ext)
     lmp.commands_string(extra)
     lmp.command("run 0")
     ext.check()
@@ -68,6 +72,7 @@ def _bridge(calc, extra: str = "", steps: int = 0) -> tuple[dict, ExternalForces
     if steps:
         lmp.commands_string(f"timestep 0.002\nvelocity all create 300 11 dist gaussian\nfix nve all nve\nrun {steps}")
         out["end"] = _state(lmp)
+    out["types"] = np.array(lmp.numpy.extract_atom("type", nelem=lmp.extract_setting("nlocal"))).reshape(-1)
     lmp.close()
     return out, ext
 
@@ -77,9 +82,10 @@ def _lj() -> LennardJones:
 
 
 @pytest.mark.lammps
-def test_bridge_reproduces_native_lj_energy_forces_virial_and_trajectory() -> None:
+@pytest.mark.parametrize("attach", [False, True], ids=["set_fix_external_callback", "attach"])
+def test_bridge_reproduces_native_lj_energy_forces_virial_and_trajectory(attach: bool) -> None:
     native = _native(steps=20)
-    bridged, ext = _bridge(_lj(), steps=20)
+    bridged, ext = _bridge(_lj(), steps=20, attach=attach)
     a, b = native["0"], bridged["0"]
     assert abs(a["pe"]) > 0.1
     assert abs(a["pe"] - b["pe"]) < 1e-9
@@ -89,6 +95,20 @@ def test_bridge_reproduces_native_lj_energy_forces_virial_and_trajectory() -> No
     np.testing.assert_allclose(bridged["end"]["x"], native["end"]["x"], atol=1e-8)
     np.testing.assert_allclose(bridged["end"]["p"], native["end"]["p"], rtol=1e-7, atol=1e-6)
     assert ext.calls >= 21
+
+
+@pytest.mark.lammps
+def test_attached_callback_follows_atom_sorting_and_box_changes() -> None:
+    # re-sorting every 5 steps permutes the local atoms: elements must follow the atoms' types
+    # (two types -> Ar, Ne; LJ ignores elements), and a deformed box must reach the calculator
+    sort = "atom_modify sort 5 2.0\nfix grow all deform 1 x scale 1.05"
+    native = _native(extra=sort, steps=20)
+    bridged, ext = _bridge(_lj(), extra=sort, steps=20, attach=True, z_of_type=(0, 18, 10))
+    np.testing.assert_array_equal(ext.atoms.numbers, np.array([0, 18, 10])[bridged["types"]])
+    assert (ext.atoms.numbers == 10).sum() > 0
+    assert ext.atoms.cell[0, 0] > 3 * 5.26 * 1.04
+    np.testing.assert_allclose(bridged["end"]["x"], native["end"]["x"], atol=1e-8)
+    np.testing.assert_allclose(bridged["end"]["p"], native["end"]["p"], rtol=1e-7, atol=1e-6)
 
 
 @pytest.mark.lammps

@@ -199,24 +199,28 @@ class ExternalForces:
     _types: Any = field(default=None, repr=False)
     _numbers: Any = field(default=None, repr=False)
     _numbers_changed: bool = True
-    _tags: Any = field(default=None, repr=False)
     _local: Any = field(default=None, repr=False)
     _local_changed: bool = True
     _set_energy: Any = field(default=None, repr=False)
     _set_virial: Any = field(default=None, repr=False)
     _views: dict = field(default_factory=dict, repr=False)
+    _box_key_now: Any = field(default=None, repr=False)
+    _tag_bytes: bytes | None = field(default=None, repr=False)
 
     def cell(self) -> np.ndarray:
         """LAMMPS's box as an ASE cell; recomputed only when the box changed (NPT, deform)."""
-        box = self.lmp.extract_box()
-        key = (tuple(box[0]), tuple(box[1]), box[2], box[3], box[4])
+        key = self._box_key_now() if self._box_key_now is not None else self._extract_box_key()
         if key != self._box_key:
-            lo, hi, xy, yz, xz = box[0], box[1], box[2], box[3], box[4]
+            lo, hi, (xy, yz, xz) = key[0:3], key[3:6], key[6:9]
             lx, ly, lz = (hi[i] - lo[i] for i in range(3))
             self._cell = np.array([[lx, 0.0, 0.0], [xy, ly, 0.0], [xz, yz, lz]])
             self._volume = abs(lx * ly * lz)  # det of the lower-triangular cell
             self._box_key = key
         return self._cell
+
+    def _extract_box_key(self) -> tuple[float, ...]:
+        lo, hi, xy, yz, xz = self.lmp.extract_box()[:5]
+        return (*lo[:3], *hi[:3], xy, yz, xz)
 
     def _properties(self) -> list[str]:
         """What the calculator is asked for, every step: energy, forces and (where it has one) stress."""
@@ -260,8 +264,8 @@ class ExternalForces:
                 s = s.reshape(3, 3)[[0, 1, 2, 1, 0, 0], [0, 1, 2, 2, 2, 1]]
             # ASE Voigt xx yy zz yz xz xy -> LAMMPS virial xx yy zz xy xz yz (energy units)
             v = -self._volume
-            virial = [v * float(s[0]), v * float(s[1]), v * float(s[2]), v * float(s[5]), v * float(s[4]),
-                      v * float(s[3])]
+            sxx, syy, szz, syz, sxz, sxy = s[:6].tolist()
+            virial = [v * sxx, v * syy, v * szz, v * sxy, v * sxz, v * syz]
         energy = res["energy"]
         energy = energy if isinstance(energy, float) else float(np.asarray(energy).reshape(-1)[0])
         return energy, np.asarray(res["forces"], dtype=float), virial
@@ -328,6 +332,7 @@ class ExternalForces:
             raise lmp._lammps_exception
         self._set_energy = lambda e: lib.lammps_fix_external_set_energy_global(handle, fid, e)
         self._set_virial = set_virial
+        self._box_key_now = _box_reader(lmp)
 
     def __call__(self, caller, step, nlocal, tag, x, f) -> None:
         """Called by LAMMPS each step; an exception cannot cross ctypes, so it is kept and the
@@ -339,6 +344,8 @@ class ExternalForces:
             self.first_call_at = self.last_call_at
         try:
             self._step(nlocal, tag, x, f)
+            if self.committee is not None:
+                self.committee(int(step), self.atoms, self.calc.results, tag)
         except Exception as err:  # noqa: BLE001 - re-raised by check() after LAMMPS returns
             self.error = err
             f[:, :] = 0.0
@@ -375,11 +382,34 @@ class ExternalForces:
         One rank: atoms leave or join only through re-sorting (``atom_modify sort``), which
         permutes the tags; types of atoms do not change during a run.
         """
-        self._local_changed = self._tags is None or len(self._tags) != nlocal or not np.array_equal(self._tags, tag)
+        tag_bytes = tag.tobytes()  # one memcmp instead of np.array_equal's temporaries
+        self._local_changed = tag_bytes != self._tag_bytes
         if self._local_changed:
-            self._tags = np.array(tag, copy=True)
+            self._tag_bytes = tag_bytes
             self._local = np.array(self.lmp.numpy.extract_atom("type", nelem=nlocal), copy=True).reshape(-1)
         return self._local
+
+
+def _box_reader(lmp):
+    """A function reading the box (lo, hi, xy, yz, xz) straight from LAMMPS's Domain memory, or None.
+
+    ``extract_box`` makes ~10 ctypes calls and lists per step; the Domain's box fields stay
+    at the same addresses for the life of the LAMMPS instance (no ``clear`` in a bridge deck).
+    """
+    import ctypes
+
+    fn = lmp.lib.lammps_extract_global
+    restype = fn.restype
+    fn.restype = ctypes.c_void_p
+    try:
+        addrs = [fn(lmp.lmp, name) for name in (b"boxlo", b"boxhi", b"xy", b"yz", b"xz")]
+    finally:
+        fn.restype = restype  # the lammps module sets it per call; leave it as found
+    if not all(addrs):
+        return None
+    lo, hi = ((3 * ctypes.c_double).from_address(a) for a in addrs[:2])
+    xy, yz, xz = (ctypes.c_double.from_address(a) for a in addrs[2:])
+    return lambda: (lo[0], lo[1], lo[2], hi[0], hi[1], hi[2], xy.value, yz.value, xz.value)
 
 
 def type_counts(lmp) -> dict[int, int]:
