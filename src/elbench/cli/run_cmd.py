@@ -45,6 +45,7 @@ def register(app: typer.Typer) -> None:
         min_distance_A: Annotated[float | None, typer.Option("--min-distance-A", help="blow-up bound: atoms closer than this in a dumped frame")] = BlowupLimits.min_distance_A,
         max_broken_water_fraction: Annotated[float | None, typer.Option("--max-broken-water-fraction", help="blow-up bound: fraction of O without two H within 1.35 A")] = BlowupLimits.max_broken_water_fraction,
         keep_segments: Annotated[bool, typer.Option("--keep-segments", help="keep per-segment trajectory files after joining them")] = False,
+        engine: Annotated[str | None, typer.Option("--engine", help="auto | native | bridge: re-render runs that have not started for this engine (auto: native when the binary has the pair style) [default: the engine they were rendered with]")] = None,
     ) -> None:
         """Run pending runs with LAMMPS (segments, restarts, blow-up checks); status in each run's status.json.
 
@@ -52,6 +53,8 @@ def register(app: typer.Typer) -> None:
         (signal, --max-segments) and continues with --resume.
         """
         camp = None
+        if run_dir and engine is not None:
+            raise InputError("--engine applies to a campaign's runs, not to --run-dir", key="--engine")
         if run_dir:
             dirs = [Path(d).resolve() for d in run_dir]
             for d in dirs:
@@ -61,6 +64,8 @@ def register(app: typer.Typer) -> None:
                 camp = load_campaign(campaign)
         else:
             camp = load_campaign(campaign)
+            if engine is not None:
+                _switch_engine(camp, engine, only)
             dirs = campaign_run_dirs(camp, only)
         opts = options_for(camp, resume=resume, max_segments=max_segments, keep_segment_files=keep_segments)
         if segment_ps:
@@ -72,6 +77,17 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(1)
         if any(o.state == "pending" for o in outcomes):
             raise typer.Exit(INTERRUPTED_EXIT)
+
+
+def _switch_engine(camp, engine: str, only: list[str] | None) -> None:
+    from elbench.render.engine_switch import switch_engine
+
+    allowed = ("auto", "native", "bridge")
+    if engine not in allowed:
+        raise InputError(f"unknown engine '{engine}'", key="--engine", allowed=", ".join(allowed))
+    chosen = {p.model: (p.engine, p.reason) for p in switch_engine(camp, engine, only)}
+    for model, (eng, why) in chosen.items():
+        console.print(f"engine of {model}: {eng} ({why})")
 
 
 def _run_with_progress(dirs: list[Path], opts, jobs: int) -> list[Outcome]:
