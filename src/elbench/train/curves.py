@@ -5,7 +5,10 @@
 Sources: DeePMD ``lcurve.out`` (rmse_e_* is per atom, rmse_f_* per component, eV units),
 MACE ``results/*_train.txt`` (JSON lines, mode "eval": rmse_e_per_atom, rmse_f),
 pacemaker ``metrics.txt``/``test_metrics.txt`` (iter_num, rmse_epa eV/atom, rmse_f_comp eV/Å),
-gracemaker ``seed/*/train_metrics.yaml`` and ``test_metrics.yaml`` (rmse/depa eV/atom, rmse/f_comp eV/Å, step).
+gracemaker ``seed/*/train_metrics.yaml`` and ``test_metrics.yaml`` (rmse/depa eV/atom, rmse/f_comp eV/Å, step),
+fairchem's validation blocks in ``train.log`` (``val/<dataset>.val,<task>_forces,mse`` per component, eV²/Å²;
+``..._energy,mse`` of the total energy, eV², divided by the validation frames' mean atom count; printed with
+four decimals, so small errors are coarse).
 """
 
 from __future__ import annotations
@@ -97,7 +100,62 @@ def grace_curve(directory: Path, batches_per_epoch: float) -> list[dict]:
     return rows
 
 
-PARSERS = {"dp": dp_curve, "dp-mp": dp_curve, "mace": mace_curve, "ace": pacemaker_curve, "grace": grace_curve}
+_FAIRCHEM_STEP = re.compile(r"'train/step': (\d+)")
+_FAIRCHEM_EPOCH_END = re.compile(r"After train epoch, train progress: .*num_steps_completed = (\d+)")
+_FAIRCHEM_METRIC = re.compile(r"^\s+val/[^,]+,\w+_(energy|forces),mse: ([0-9.eE+-]+|nan|inf)\s*$")
+
+
+def fairchem_curve(directory: Path, batches_per_epoch: float) -> list[dict]:
+    """Validation RMSEs from fairchem's log (run.sh's train.log, or a SLURM train-*.out).
+
+    The template sets print_every = evaluate_every_n_steps = k, so a step-triggered validation follows the
+    printed ``'train/step': s`` (s a multiple of k) and stands for s + k updates; torchtnt also validates
+    at each epoch end, before its ``After train epoch ... num_steps_completed = N`` line (N updates).
+    Repeated evaluations at the same update count are kept once.
+    """
+    from elbench.dataset.frames import read_frames
+    from elbench.io import read_json
+
+    record = read_json(directory / "train.json")
+    k = _fairchem_every(directory)
+    data = record["data"]
+    part = next(p for p in ("valid", "test", "train") if p in data)
+    natoms = [len(a) for a in read_frames(directory / data[part]["path"])]
+    mean_atoms = sum(natoms) / len(natoms)
+    logs = [directory / "train.log", *sorted(directory.glob("train-*.out"))]
+    text = next((p.read_text(errors="replace") for p in logs if p.is_file()), None)
+    if text is None:
+        raise FileNotFoundError(directory / "train.log")
+    points: dict[int, dict] = {}
+    last_step, block, pending = None, {}, []
+    for line in text.splitlines():
+        if (m := _FAIRCHEM_STEP.search(line)):
+            last_step = int(m.group(1))
+        elif (m := _FAIRCHEM_METRIC.match(line)):
+            block[m.group(1)] = float(m.group(2))
+            if len(block) == 2:
+                pending.append(block)
+                block = {}
+        elif "Finished evaluation. Resuming training epoch" in line and pending and last_step is not None:
+            points[(last_step // k + 1) * k] = pending[-1]
+            pending = []
+        elif (m := _FAIRCHEM_EPOCH_END.search(line)) and pending:
+            points[int(m.group(1))] = pending[-1]
+            pending = []
+    if pending:  # training ended (max_steps) after a validation without an epoch-end line
+        points[record["gradient_updates"]["effective_gradient_updates"]] = pending[-1]
+    return [_row(gu, gu / batches_per_epoch, "valid", math.sqrt(v["energy"]) / mean_atoms * 1000,
+                 math.sqrt(v["forces"]) * 1000) for gu, v in sorted(points.items())]
+
+
+def _fairchem_every(directory: Path) -> int:
+    import yaml
+
+    config = yaml.safe_load((directory / "esen.yaml").read_text())
+    return int(config["runner"]["evaluate_every_n_steps"])
+
+
+PARSERS = {"esen": fairchem_curve, "dp": dp_curve, "dp-mp": dp_curve, "mace": mace_curve, "ace": pacemaker_curve, "grace": grace_curve}
 
 
 def learning_curve(directory: Path, record: dict) -> list[dict]:

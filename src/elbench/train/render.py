@@ -115,6 +115,8 @@ def render_training(
     }
     if fam.name == "mace":
         context["name"] = "mace_model"  # the archive folder name must say mace (calculators.check_model_file)
+    if fam.name == "esen":
+        context["fairchem"] = fairchem_context(split_dir / set_name, data, plan["batch_size"], gradient_updates)
     try:
         text = environment().get_template(fam.template).render(**context)
     except jinja2.UndefinedError as err:
@@ -148,6 +150,40 @@ def render_training(
     atomic_write_json(out / "train.json", record)
     write_scripts(out, record, slurm or {})
     return record
+
+
+def fairchem_context(set_dir: Path, data: dict, batch_size: int, gradient_updates: int) -> dict:
+    """What fairchem's config needs from the data: file locations, batch packing, references, scales.
+
+    * max_atoms = batch size x the largest training frame (fairchem batches by atom count);
+    * per-element reference energies: least squares of the training energies on the element counts
+      (minimum-norm when the composition does not vary), subtracted before the energy loss;
+    * the training force RMS (eV/Å) normalises energies and forces;
+    * EMA decay 1 - 10/GU (0.5-0.999): the inference checkpoint holds EMA weights.
+    """
+    import numpy as np
+    from ase.data import atomic_numbers
+
+    from elbench.dataset.frames import read_frames
+
+    frames = read_frames(set_dir / "train.extxyz")
+    elements = sorted({s for a in frames for s in a.get_chemical_symbols()}, key=lambda s: atomic_numbers[s])
+    counts = np.array([[a.get_chemical_symbols().count(el) for el in elements] for a in frames], float)
+    energies = np.array([float(a.info["REF_energy"]) for a in frames])
+    coeff, *_ = np.linalg.lstsq(counts, energies, rcond=None)
+    refs = [0.0] * (max(atomic_numbers[el] for el in elements) + 1)
+    for el, value in zip(elements, coeff):
+        refs[atomic_numbers[el]] = round(float(value), 8)
+    forces = np.concatenate([np.asarray(a.arrays["REF_forces"]).ravel() for a in frames])
+    valid = Path(data.get("valid") or data["train"])
+    return {
+        "train_dir": str(Path(data["train"]).parent), "train_pattern": Path(data["train"]).name,
+        "valid_dir": str(valid.parent), "valid_pattern": valid.name,
+        "max_atoms": batch_size * max(len(a) for a in frames),
+        "element_references_eV": refs,
+        "force_rms_eV_A": round(float(np.sqrt(np.mean(forces ** 2))), 6),
+        "ema_decay": min(0.999, max(0.5, 1.0 - 10.0 / gradient_updates)),
+    }
 
 
 def check_name(value: str, key: str = "name") -> str:
