@@ -91,3 +91,26 @@ def test_single_trajectory_mode_on_a_run_directory(campaign: Path, tmp_path: Pat
     b = read_profiles_csv(campaign.parent / "results/reference/q1/s1/profiles.csv")
     np.testing.assert_allclose(a["rho_water_g_cm3"], b["rho_water_g_cm3"], rtol=1e-9)
     np.testing.assert_allclose(a["cos_theta"], b["cos_theta"], rtol=1e-9, equal_nan=True)
+
+
+def test_campaign_analysis_summarises_a_model_deviation_file(campaign: Path):
+    """A run that left model_devi.out (DP ensemble or bridge committee) gets model_deviation.* in its results."""
+    root = campaign.parent
+    run_dir = root / "runs" / "reference" / "q1" / "s1"
+    rows = [(100, 0.0, 0.0, 0.0, 0.05, 0.01, 0.02), (110, 0.0, 0.0, 0.0, 0.31, 0.02, 0.04),
+            (120, 0.0, 0.0, 0.0, 0.12, 0.01, 0.03)]
+    text = "#       step         max_devi_v         min_devi_v         avg_devi_v" \
+           "         max_devi_f         min_devi_f         avg_devi_f\n"
+    text += "".join(" ".join(f"{v:.6e}" if i else str(v) for i, v in enumerate(r)) + "\n" for r in rows)
+    (run_dir / "model_devi.out").write_text(text)
+    try:
+        proc = _elbench("analyze", "-c", str(campaign), "--force")
+        assert "model deviation" in proc.stdout + proc.stderr
+        summary = json.loads((root / "results" / "reference" / "q1" / "s1" / "model_deviation.json").read_text())
+        per_frame = (root / "results" / "reference" / "q1" / "s1" / "model_deviation.csv").read_text().splitlines()
+        assert per_frame[0].startswith("step,max_devi_f_eV_A")
+        assert [float(line.split(",")[1]) for line in per_frame[1:]] == [0.05, 0.31, 0.12]
+        assert summary["kind"] == "elbench model deviation"
+        assert not (root / "results" / "reference" / "q0" / "s1" / "model_deviation.json").exists()
+    finally:
+        (run_dir / "model_devi.out").unlink()

@@ -116,7 +116,15 @@ def run_job(job: RunJob, options: AnalysisOptions) -> tuple[str, str, list[str]]
     except Exception as err:  # a worker must report, not kill the pool
         return job.label, f"error: {type(err).__name__}: {err}", []
     n = outcome.summary["frames"]["n_analysed"]
-    return job.label, f"done ({n} frames, {outcome.seconds:.1f} s)", outcome.warnings
+    status = f"done ({n} frames, {outcome.seconds:.1f} s)"
+    try:  # ensembles and bridge committees leave model_devi.out next to the trajectory
+        from elbench.analysis.model_deviation import summarize_run
+
+        if summarize_run(job.run_dir, job.result_dir, trajectory=job.trajectory, topology=job.topology) is not None:
+            status += ", model deviation"
+    except ElbenchError as err:
+        return job.label, f"error: model deviation: {err}", outcome.warnings
+    return job.label, status, outcome.warnings
 
 
 def check_jobs(jobs: list[RunJob]) -> None:
