@@ -23,7 +23,7 @@ def _mi(d: float, box: float) -> float:
 
 @njit(cache=True, nogil=True)
 def assign_frames(
-    o, h, box, ref_o, nn_oo, nbr, reach, assign, refresh_A, out, vec, ref_h, ref_a, gap_h
+    o, h, box, ref_o, nn_oo, nbr, reach, assign, refresh_A, out, vec, ref_h, ref_a, gap_h, fresh
 ):  # pragma: no cover - compiled
     """Fill ``out`` (frames, nH) and ``vec`` (frames, nH, 3); return (frames done, step-2 count, step-3 count).
 
@@ -31,7 +31,11 @@ def assign_frames(
     (a) the O–O bound of :class:`~elbench.analysis.orientation.HydrogenAssigner`.
     (b) a per-H bound. At the reference frame T the exact nearest O of H_j was
     ``ref_a[j]`` and every other O was at least ``gap_h[j]`` (second-nearest
-    distance) from it. Now, with δH the displacement of H_j since T, δ_b that of
+    distance) from it. When ``fresh`` (frame 0 is the list's reference frame T)
+    the kernel fills ``ref_a``, ``ref_h`` and ``gap_h`` there itself: gap = min(the
+    distances to O_a's listed neighbours, reach − d(H, O_a)), a lower bound on
+    the distance from H to every O but O_a at T (an unlisted O_b is ≥ reach from
+    O_a, so ≥ reach − d(H, O_a) from H). Now, with δH the displacement of H_j since T, δ_b that of
     O_b, a = ref_a[j] its current O, N_a the listed neighbours of O_a and
     M_a = max over N_a of δ_b, M = max over all O:
     - b in N_a: d(H, O_b) ≥ d_T(H, O_b) − δH − δ_b ≥ gap − δH − M_a;
@@ -41,13 +45,15 @@ def assign_frames(
     So O_a is still strictly nearest if d(H, O_a) < gap − δH − M_a − ε and
     (d(H, O_a) < gap − δH − M − ε or 2·d(H, O_a) < reach − δ_a − M − ε); ε =
     1e-4 Å absorbs float32 rounding of the distances. When the current O is not
-    ref_a[j] (the H changed O since T) only (a) is used.
+    ref_a[j] (the H changed O since T, or ref_a[j] = -1 before it is filled)
+    only (a) is used. M_a is computed only for the O that need it.
     """
     nf, n_o = o.shape[0], o.shape[1]
     n_h = h.shape[1]
     k = nbr.shape[1]
     disp = np.empty(n_o, dtype=np.float32)
     near = np.empty(n_o, dtype=np.float32)  # M_a: largest displacement among O_a's listed neighbours
+    near_frame = np.full(n_o, -1, dtype=np.int64)  # frame for which near[a] holds
     eps = 1e-4
     step2 = 0
     step3 = 0
@@ -64,15 +70,6 @@ def assign_frames(
                 big = d
         if big > refresh_A:
             return f, step2, step3
-        for i in range(n_o):
-            mx = 0.0
-            for m in range(k):
-                b = nbr[i, m]
-                if b == i:
-                    break
-                if disp[b] > mx:
-                    mx = disp[b]
-            near[i] = mx
         for j in range(n_h):
             a = assign[j]
             hx, hy, hz = h[f, j, 0], h[f, j, 1], h[f, j, 2]
@@ -86,8 +83,19 @@ def assign_frames(
                 uy = _mi(hy - ref_h[j, 1], by)
                 uz = _mi(hz - ref_h[j, 2], bz)
                 room = gap_h[j] - np.sqrt(ux * ux + uy * uy + uz * uz) - eps
-                if d_ho < room - near[a]:
-                    keep = d_ho < room - big or 2.0 * d_ho < reach - disp[a] - big - eps
+                keep = d_ho < room - big
+                if not keep and 2.0 * d_ho < reach - disp[a] - big - eps:
+                    if near_frame[a] != f:
+                        mx = 0.0
+                        for m in range(k):
+                            b = nbr[a, m]
+                            if b == a:
+                                break
+                            if disp[b] > mx:
+                                mx = disp[b]
+                        near[a] = mx
+                        near_frame[a] = f
+                    keep = d_ho < room - near[a]
             if not keep:
                 # step 2: the listed neighbours of the current O
                 step2 += 1
@@ -117,6 +125,24 @@ def assign_frames(
                 a = best_a
                 assign[j] = a
             out[f, j] = a
+            if fresh and f == 0:
+                d_own = np.sqrt(vx * vx + vy * vy + vz * vz)
+                gap = reach - d_own
+                for m in range(k):
+                    b = nbr[a, m]
+                    if b == a:
+                        break
+                    wx = _mi(hx - o[f, b, 0], bx)
+                    wy = _mi(hy - o[f, b, 1], by)
+                    wz = _mi(hz - o[f, b, 2], bz)
+                    dd = np.sqrt(wx * wx + wy * wy + wz * wz)
+                    if dd < gap:
+                        gap = dd
+                gap_h[j] = gap
+                ref_a[j] = a
+                ref_h[j, 0] = hx
+                ref_h[j, 1] = hy
+                ref_h[j, 2] = hz
             vec[f, j, 0] = vx
             vec[f, j, 1] = vy
             vec[f, j, 2] = vz

@@ -170,7 +170,7 @@ class HydrogenAssigner:
             self.assign = np.asarray(idx, dtype=np.intp)
             self.searches += 1
             self._build_list(o[0], lengths[0])
-            self._reference_hydrogen(o[0], h[0], lengths[0])
+            self._reference_hydrogen()
         out = np.empty((nf, self.n_hydrogen), dtype=np.intp)
         vec = np.empty((nf, self.n_hydrogen, 3), dtype=np.float32)
         start = 0
@@ -178,34 +178,27 @@ class HydrogenAssigner:
             done, step2, step3 = assign_frames(
                 o[start:], h[start:], box[start:], self.ref_oxygen, self.nn_oo, self.neighbours,
                 np.float32(self.list_reach), self.assign, np.float32(self.refresh_A), out[start:], vec[start:],
-                self.ref_hydrogen, self.ref_assign, self.gap_h,
+                self.ref_hydrogen, self.ref_assign, self.gap_h, self._fresh,
             )
+            self._fresh = False
             self.candidate_checks += int(step2)
             self.brute_force_h += int(step3)
             start += int(done)
             if start < nf:
                 self._build_list(o[start], lengths[start])
-                self._reference_hydrogen(o[start], h[start], lengths[start])
+                self._reference_hydrogen()
         return out, vec
 
-    def _reference_hydrogen(self, oxygen: np.ndarray, hydrogen: np.ndarray, lengths: np.ndarray) -> None:
-        """Per-H data of the compiled step 1(b) at the list's reference frame.
+    def _reference_hydrogen(self) -> None:
+        """Per-H data of the compiled step 1(b), filled by the kernel at the list's reference frame.
 
-        One periodic KD-tree query (k=2): each H's exact nearest O (``ref_assign``)
-        and its second-nearest O distance (``gap_h``, a lower bound on the
-        distance to every other O then), with the H positions. Only read as a
-        bound; the assignment itself still comes from the kernel.
+        ``ref_assign`` = -1 switches the per-H bound off until the kernel has
+        written each H's O, its position and a lower bound on its distance to
+        every other O (``gap_h``) in the reference frame.
         """
-        k = 2 if self.n_oxygen > 1 else 1
-        dist, idx = nearest_oxygen(oxygen, hydrogen, lengths, k=k)
-        dist, idx = np.asarray(dist).reshape(self.n_hydrogen, k), np.asarray(idx).reshape(self.n_hydrogen, k)
-        gap = dist[:, 1] if k == 2 else np.full(self.n_hydrogen, np.inf)
-        # float32 rounding down could only loosen the bound: round toward zero explicitly
-        gap32 = gap.astype(np.float32)
-        gap32 = np.where(gap32.astype(np.float64) > gap, np.nextafter(gap32, np.float32(0)), gap32)
-        self.gap_h = np.ascontiguousarray(gap32, dtype=np.float32)
-        self.ref_assign = np.ascontiguousarray(idx[:, 0], dtype=np.intp)
-        self.ref_hydrogen = np.ascontiguousarray(hydrogen, dtype=np.float32)
+        self.ref_assign = np.full(self.n_hydrogen, -1, dtype=np.intp)
+        self.ref_hydrogen = np.zeros((self.n_hydrogen, 3), dtype=np.float32)
+        self.gap_h = np.zeros(self.n_hydrogen, dtype=np.float32)
 
     def _segment(self, o, h, box, disp, big, out, vec) -> int:
         """Assign frames of one reference; returns how many frames were done."""
