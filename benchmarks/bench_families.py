@@ -45,12 +45,28 @@ def bridge_row(family: str, model: str, system: Path, work: Path, steps: int) ->
         return {"family": family, "model": model, "engine": "bridge", "error": proc.stderr.strip()[-300:]}
     s = json.loads((run_dir / "bridge.json").read_text())
     n_atoms = json.loads((system / "system.json").read_text())["counts"]["atoms"]
-    per_step, cpu_step = s["wall_s"] / s["calls"], s["cpu_s"] / s["calls"]
+    # steady state (first to last callback) where the bridge records it: start-up excluded
+    per_step = s.get("steady_seconds_per_step", s["wall_s"] / s["calls"])
+    cpu_step = s.get("steady_cpu_seconds_per_step", s["cpu_s"] / s["calls"])
     return {"family": family, "model": model, "engine": "bridge", "atoms": n_atoms, "steps": steps,
             "steps_per_s": 1.0 / per_step, "steps_per_cpu_s": 1.0 / cpu_step,
             "us_per_atom_step": per_step / n_atoms * 1e6, "cpu_us_per_atom_step": cpu_step / n_atoms * 1e6,
-            "bridge_overhead_fraction": 1.0 - s["calculator_s"] / s["wall_s"],
-            "bridge_overhead_fraction_cpu": s["overhead_fraction_cpu"]}
+            "bridge_overhead_fraction": 1.0 - s["calculator_seconds_per_call"] / per_step,
+            "bridge_overhead_fraction_cpu": 1.0 - s["calculator_cpu_s"] / s["calls"] / cpu_step,
+            "run_dir": str(run_dir)}
+
+
+def overhead_row(family: str, run_dir: Path, repeats: int) -> dict:
+    """bench_bridge_overhead.py in the family's env: bridge vs bare calculator on the same frames."""
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(REPO / "src"))
+    with tempfile.NamedTemporaryFile(suffix=".json") as out:
+        proc = subprocess.run([str(env_python(family_environment(family))), str(REPO / "benchmarks" / "bench_bridge_overhead.py"),
+                               str(run_dir), "--repeats", str(repeats), "--json", out.name],
+                              capture_output=True, text=True, env=env)
+        if proc.returncode != 0:
+            return {"overhead_error": proc.stderr.strip()[-300:]}
+        result = json.loads(Path(out.name).read_text())
+    return {"side_by_side": {"same_frames": result["same_frames"], "repeats": repeats, **result["median"]}}
 
 
 def native_dp_row(system: Path, work: Path, steps: int) -> dict:
@@ -81,6 +97,8 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--families", nargs="*", default=list(MODELS), help="families to run (default: all)")
+    parser.add_argument("--overhead", type=int, default=0, metavar="REPEATS",
+                        help="also time bridge vs bare calculator on the same frames, REPEATS times (0: no)")
     opts = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="elbench-bench-"))
     system = build_small_campaign(work) / "systems" / "q2"
@@ -92,6 +110,8 @@ def main() -> None:
             rows.append({"family": family, "model": model, "error": "environment not installed"})
             continue
         rows.append(bridge_row(family, model, system, work, opts.steps))
+        if opts.overhead and "run_dir" in rows[-1]:
+            rows[-1].update(overhead_row(family, Path(rows[-1]["run_dir"]), opts.overhead))
         print(json.dumps(rows[-1]), flush=True)
         if family == "dp":
             rows.append(native_dp_row(system, work, opts.steps))
