@@ -12,7 +12,7 @@ from elbench.cli.common import DEFAULT_CAMPAIGN, CampaignOption, cli_errors, con
 from elbench.config import load_campaign
 from elbench.launch.overview import campaign_overview
 
-_STYLE = {"done": "green", "failed": "red", "running": "cyan", "queued": "yellow", "pending": "dim"}
+_STYLE = {"done": "green", "failed": "red", "running": "cyan", "queued": "yellow", "pending": "dim", "corrupt": "magenta"}
 
 
 def _num(value, fmt: str) -> str:
@@ -26,7 +26,7 @@ def register(app: typer.Typer) -> None:
         campaign: CampaignOption = DEFAULT_CAMPAIGN,
         as_json: Annotated[bool, typer.Option("--json", help="print one JSON list instead of a table")] = False,
     ) -> None:
-        """Show every run: pending / queued / running / done / failed (with reason), steps, ns, ns/day."""
+        """Show every run: pending / queued / running / done / failed / corrupt (with reason), steps, ns, ns/day."""
         camp = load_campaign(campaign)
         views = campaign_overview(camp)
         if as_json:
@@ -42,5 +42,5 @@ def register(app: typer.Typer) -> None:
             table.add_row(v.run, f"[{style}]{v.state}[/{style}]" if style else v.state, steps, ns,
                           _num(v.ns_per_day, ".3g"), v.job or "", v.reason)
         console.print(table)
-        counts = {s: sum(v.state == s for v in views) for s in ("done", "running", "queued", "pending", "failed")}
+        counts = {s: sum(v.state == s for v in views) for s in ("done", "running", "queued", "pending", "failed", "corrupt")}
         console.print(", ".join(f"{n} {s}" for s, n in counts.items() if n))

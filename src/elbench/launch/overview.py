@@ -1,7 +1,9 @@
 """Where every run of a campaign stands: status.json + the run's lock + the SLURM queue.
 
 States shown: pending (not started or interrupted and resumable), queued (its
-array task waits in SLURM), running, done, failed (with the reason and step).
+array task waits in SLURM), running, done, failed (with the reason and step),
+corrupt (status.json exists but is not valid JSON or not what elbench writes; the
+reason names the file and the problem).
 """
 
 from __future__ import annotations
@@ -42,7 +44,11 @@ def _key(campaign: Campaign, d: Path) -> str:
 
 
 def view_run(campaign: Campaign, d: Path, task: str | None, queue: dict | None, sacct: dict) -> RunView:
-    st = state.read_status(d)
+    st, problem = state.read_status_checked(d)
+    if problem is not None:
+        return RunView(run=_key(campaign, d), state="corrupt", step=None, total_steps=None, ns_done=None,
+                       ns_total=None, ns_per_day=None, job=task,
+                       reason=f"{d / state.STATUS}: {problem}; fix or delete it", path=str(d))
     current = st.get("state") or "pending"
     reason = st.get("reason") or ""
     if current == "failed" and st.get("failed_step") is not None:
