@@ -267,3 +267,27 @@ def test_force_unit_slip_on_consecutive_frames_is_detected(tmp_path):
         check_plausible_units(_scaled(frames, f=BOHR_A))
     with pytest.raises(InputError, match="Hartree"):
         check_plausible_units(_scaled(frames, e=1.0 / HARTREE_EV))
+
+
+@pytest.mark.parametrize("options, needles", [
+    (["--test", "0", "--train", "0.9"], ["--test", "test split empty", "> 0"]),
+    (["--valid", "0", "--train", "0.9"], ["--valid", "valid split empty", "> 0"]),
+    (["--train", "0", "--valid", "0.5", "--test", "0.5"], ["--train", "train split empty"]),
+    (["--test", "-0.1", "--train", "1.0"], ["--test", "impossible"]),
+    (["--train", "0.5"], ["--train/--valid/--test", "= 0.7, not 1"]),
+])
+def test_cli_split_with_an_empty_part_is_refused_and_writes_nothing(tmp_path, options, needles):
+    from badinput_support import assert_one_line_error
+
+    out = tmp_path / "s"
+    r = runner.invoke(app, ["dataset", "split", str(DATA), "--out", str(out), *options])
+    assert_one_line_error(r, *needles)
+    assert not out.exists()
+
+
+def test_split_too_few_frames_for_the_train_part_names_the_options(frames, tmp_path):
+    four = [a for a in frames if a.info[CHARGE_KEY] == 0][:4]  # valid 2, test 2, train 0
+    with pytest.raises(InputError, match="too few") as err:
+        splits.write_splits(four, tmp_path / "s", seed=1, fractions=(0.1, 0.45, 0.45), keys=("--train", "--valid", "--test"))
+    assert "--train/--valid/--test" in str(err.value)
+    assert not (tmp_path / "s").exists()

@@ -148,17 +148,19 @@ def split(
     dataset: Annotated[Path, typer.Argument(help="labelled extxyz")],
     out: OutOption,
     seed: Annotated[int, typer.Option(help="random seed of the split")] = 2026,
-    train: Annotated[float, typer.Option(help="fraction of frames for training")] = 0.8,
-    valid: Annotated[float, typer.Option(help="fraction for validation")] = 0.1,
-    test: Annotated[float, typer.Option(help="fraction for testing")] = 0.1,
+    train: Annotated[float, typer.Option(help="fraction of frames for training (> 0)")] = 0.8,
+    valid: Annotated[float, typer.Option(help="fraction for validation (> 0; train+valid+test = 1)")] = 0.1,
+    test: Annotated[float, typer.Option(help="fraction for testing (> 0; train+valid+test = 1)")] = 0.1,
 ) -> None:
     """Write OUT/<set>/{train,valid,test}.extxyz for the mixed set and each single charge state."""
     from elbench.dataset.frames import read_frames, validate_frames
-    from elbench.dataset.splits import write_splits
+    from elbench.dataset.splits import check_fractions, write_splits
 
+    keys = ("--train", "--valid", "--test")
+    check_fractions((train, valid, test), keys)  # before reading the dataset: a bad option fails fast
     frames = read_frames(dataset)
     validate_frames(frames, dataset)
-    record = write_splits(frames, out, seed, (train, valid, test), source=str(dataset))
+    record = write_splits(frames, out, seed, (train, valid, test), source=str(dataset), keys=keys)
     for name, parts in record["sets"].items():
         console.print(f"{name}: " + ", ".join(f"{p} {len(i)}" for p, i in parts.items()))
     console.print(f"splits in [bold]{out}[/bold] (seed {seed})")

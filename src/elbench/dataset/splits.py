@@ -29,15 +29,27 @@ def split_counts(n: int, fractions: tuple[float, float, float]) -> tuple[int, in
     return n - n_valid - n_test, n_valid, n_test
 
 
-def check_fractions(fractions: tuple[float, float, float]) -> None:
-    if len(fractions) != 3 or any(f < 0 for f in fractions) or abs(sum(fractions) - 1.0) > 1e-9 or fractions[0] <= 0:
-        raise InputError(f"split fractions {fractions} must be three non-negative numbers summing to 1 with train > 0",
-                         key="fractions")
+def check_fractions(fractions: tuple[float, float, float], keys: tuple[str, str, str] = SPLIT_NAMES) -> None:
+    """Every split gets a positive fraction and they sum to 1: an empty valid or test split is refused,
+    because training (valid) and the RMSE report (test) read both. ``keys`` name the fractions in errors
+    (the CLI passes its option names)."""
+    if len(fractions) != 3:
+        raise InputError(f"split fractions {fractions} must be three numbers (train, valid, test)", key="fractions")
+    allowed = f"each of {', '.join(keys)} > 0 and < 1, summing to 1"
+    for key, value in zip(keys, fractions):
+        if not value > 0 or not value < 1:
+            what = "empty" if value == 0 else "impossible"
+            raise InputError(f"{value:g} would make the {SPLIT_NAMES[keys.index(key)]} split {what}",
+                             key=key, allowed=allowed)
+    if abs(sum(fractions) - 1.0) > 1e-9:
+        raise InputError(f"split fractions {' + '.join(f'{f:g}' for f in fractions)} = {sum(fractions):g}, not 1",
+                         key="/".join(keys), allowed=allowed)
 
 
-def split_indices(frames: list[Atoms], seed: int, fractions: tuple[float, float, float] = (0.8, 0.1, 0.1)) -> dict[int, dict[str, list[int]]]:
-    """{charge_state: {"train": [...], "valid": [...], "test": [...]}} of frame indices."""
-    check_fractions(fractions)
+def split_indices(frames: list[Atoms], seed: int, fractions: tuple[float, float, float] = (0.8, 0.1, 0.1),
+                  keys: tuple[str, str, str] = SPLIT_NAMES) -> dict[int, dict[str, list[int]]]:
+    """{charge_state: {"train": [...], "valid": [...], "test": [...]}} of frame indices; no part is empty."""
+    check_fractions(fractions, keys)
     out: dict[int, dict[str, list[int]]] = {}
     for n, indices in group_by_charge_state(frames).items():
         counts = split_counts(len(indices), fractions)
@@ -45,7 +57,7 @@ def split_indices(frames: list[Atoms], seed: int, fractions: tuple[float, float,
             raise InputError(
                 f"charge state {n} has {len(indices)} frames: too few for a train/valid/test split "
                 f"with fractions {fractions} (an empty split)",
-                key="fractions", allowed="at least 3 frames per charge state",
+                key="/".join(keys), allowed="at least 3 frames per charge state, and a train fraction that leaves one",
             )
         rng = np.random.default_rng([seed, n])
         order = rng.permutation(np.asarray(indices))
@@ -70,20 +82,21 @@ def members(split: dict[int, dict[str, list[int]]], set_name: str, part: str) ->
 
 
 def write_splits(frames: list[Atoms], out_dir: str | Path, seed: int, fractions: tuple[float, float, float] = (0.8, 0.1, 0.1),
-                 source: str | None = None) -> dict:
-    """Write out_dir/<set>/{train,valid,test}.extxyz and out_dir/splits.json; returns the JSON."""
+                 source: str | None = None, keys: tuple[str, str, str] = SPLIT_NAMES) -> dict:
+    """Write out_dir/<set>/{train,valid,test}.extxyz and out_dir/splits.json; returns the JSON.
+
+    Every split is computed and checked before the first file is written, so a refused split writes nothing.
+    """
     out_dir = Path(out_dir)
-    split = split_indices(frames, seed, fractions)
+    split = split_indices(frames, seed, fractions, keys)
     record = {"seed": seed, "fractions": list(fractions), "source": source, "sets": {}}
     for name in set_names(sorted(split)):
-        record["sets"][name] = {}
-        for part in SPLIT_NAMES:
-            idx = members(split, name, part)
+        record["sets"][name] = {part: members(split, name, part) for part in SPLIT_NAMES}
+        for part, idx in record["sets"][name].items():
             if not idx:
-                if part == "train" or fractions[SPLIT_NAMES.index(part)] > 0:
-                    raise InputError(f"split {name}/{part} is empty", key="fractions")
-                continue
+                raise InputError(f"split {name}/{part} is empty", key="/".join(keys))
+    for name, parts in record["sets"].items():
+        for part, idx in parts.items():
             write_frames(out_dir / name / f"{part}.extxyz", [frames[i] for i in idx])
-            record["sets"][name][part] = idx
     atomic_write_json(out_dir / "splits.json", record)
     return record
