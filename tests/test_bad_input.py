@@ -388,6 +388,22 @@ def test_bad_input(case: Case, tmp_path: Path) -> None:
     assert not leftovers, leftovers
 
 
+@pytest.mark.parametrize("dirname", ["a&b", "c#d", "it's", "x$HOME", 'q"uote', "all &#'$\""])
+@pytest.mark.parametrize("dry_run", [True, False], ids=["dry-run", "submit"])
+def test_submit_from_a_directory_with_shell_characters_names_the_directory(dirname: str, dry_run: bool,
+                                                                          tmp_path: Path) -> None:
+    """The error names the campaign directory and its key, not the template filter ('comment') that refused it."""
+    src = campaign_copy(tmp_path / "src", "rendered")
+    root = tmp_path / dirname / "camp"
+    root.parent.mkdir()
+    src.rename(root)
+    before = snapshot(tmp_path)
+    result = invoke("submit", "-c", root / "elbench.toml", *(["--dry-run"] if dry_run else []))
+    line = assert_one_line_error(result, "campaign directory", str(root), "move or rename")
+    assert "comment" not in line
+    assert diff(before, snapshot(tmp_path)) == {"added": [], "removed": [], "changed": []}
+
+
 def test_debug_shows_the_traceback(tmp_path: Path) -> None:
     root = campaign_copy(tmp_path, "toml")
     edit_toml(root, append='colour = "blue"\n')

@@ -54,10 +54,29 @@ def elbench_executable() -> str:
 
 
 def _example_command(run_dir: Path) -> str:
+    """Task 0's LAMMPS command for a comment line; "(see run.json)" when it cannot be shown there."""
+    from elbench.render.validate import comment
+
     try:
-        return " ".join(RunDir.load(run_dir).command)
+        return comment(" ".join(RunDir.load(run_dir).command))
     except InputError:
         return "(see run.json)"
+
+
+def check_script_directory(campaign: Campaign) -> None:
+    """The campaign directory reaches the job script in #SBATCH --output, comments and quoted paths:
+    refuse one that cannot, naming the directory (not the template filter that would trip over it)."""
+    from elbench.render.validate import COMMENT_OK
+
+    root = str(campaign.root)
+    bad = sorted({ch for ch in root if not COMMENT_OK.fullmatch(ch)})
+    if not bad:
+        return
+    shown = root if root.isprintable() else repr(root)
+    what = ", ".join("a newline" if ch == "\n" else repr(ch) if not ch.isprintable() else ch for ch in bad)
+    raise InputError(f"campaign directory {shown} cannot be written into a SLURM job script (contains {what}); "
+                     "move or rename it", key="campaign directory",
+                     allowed="directories of letters, digits, spaces and _ . , : ; = + - / ( ) [ ] % @ < >")
 
 
 def render_script(campaign: Campaign, name: str, run_list: Path, run_dirs: list[Path], *,
@@ -66,6 +85,7 @@ def render_script(campaign: Campaign, name: str, run_list: Path, run_dirs: list[
     from elbench.render.validate import Checked
 
     s = campaign.config.slurm
+    check_script_directory(campaign)
     if scratch is not None and not SCRATCH.match(scratch):
         raise InputError(f"scratch directory {scratch!r} is not allowed", key="--scratch",
                          allowed="a path of letters, digits, / . _ - and $VAR or ${VAR}")
