@@ -96,3 +96,39 @@ def test_absurd_timestep_on_the_interface_fails_with_reason_and_keeps_frames(tmp
     assert steps and steps == list(range(0, st["failed_step"], 2)) and st["last_good_frame_step"] == steps[-1]
     views = json.loads(runner.invoke(app, ["status", "-c", str(camp), "--json"]).stdout)
     assert views[0]["state"] == "failed" and f"step {st['failed_step']}" in views[0]["reason"]
+
+
+def _blowup_run(tmp_path: Path, systems: Path, blowup: str, *options: str) -> dict:
+    tmp_path.mkdir()
+    camp = _campaign(tmp_path, systems)
+    camp.write_text(camp.read_text() + f"[md.blowup]\n{blowup}\n")
+    res = runner.invoke(app, ["run", "-c", str(camp), *options])
+    assert res.exit_code == 1, res.output
+    return json.loads((tmp_path / "runs" / "reference" / "q1" / "s1" / "status.json").read_text())
+
+
+def test_md_blowup_section_sets_the_limits_and_the_cli_overrides_them(tmp_path, systems):
+    """[md.blowup] values are the run's bounds; --max-temperature-K etc. override them when given."""
+    st = _blowup_run(tmp_path / "cfg", systems, "max_temperature_K = 1.0")
+    assert st["state"] == "failed" and "above the bound 1 K" in st["reason"], st
+    st = _blowup_run(tmp_path / "cli", systems, "max_temperature_K = 1.0", "--max-temperature-K", "2")
+    assert "above the bound 2 K" in st["reason"], st
+    st = _blowup_run(tmp_path / "dist", systems, "min_distance_A = 4.0")
+    assert "closer than" in st["reason"] and "4" in st["reason"], st
+
+
+def test_md_blowup_defaults_and_bad_key(tmp_path):
+    from elbench.config import load_campaign
+    from elbench.launch.campaign import options_for
+
+    path = tmp_path / "elbench.toml"
+    path.write_text(CAMPAIGN.format(timestep_fs=0.5, dump=20, eq_ps=0.02))
+    limits = options_for(load_campaign(path)).limits
+    assert (limits.max_temperature_K, limits.min_distance_A, limits.oh_max_A, limits.max_broken_water_fraction) == \
+        (1000.0, 0.6, 1.35, 0.1)
+    path.write_text(path.read_text() + "[md.blowup]\nmax_broken_water_fraction = 0.3\noh_max_A = 1.5\n")
+    limits = options_for(load_campaign(path)).limits
+    assert (limits.max_broken_water_fraction, limits.oh_max_A, limits.min_distance_A) == (0.3, 1.5, 0.6)
+    path.write_text(path.read_text() + "max_temperature_C = 500\n")
+    res = runner.invoke(app, ["run", "-c", str(path)])
+    assert res.exit_code == 2 and "md.blowup.max_temperature_C" in res.output and "unknown key" in res.output, res.output

@@ -104,6 +104,18 @@ class SystemConfig(StrictModel):
         return self
 
 
+class BlowupConfig(StrictModel):
+    """Blow-up bounds ``elbench run`` checks while LAMMPS runs; a run crossing one fails with the reason
+    and step. ``elbench run --max-temperature-K / --min-distance-A / --max-broken-water-fraction`` override."""
+
+    max_temperature_K: float | None = Field(
+        None, gt=0.0, description="bound on the thermo temperature (unset: max(1000, 3 x md.temperature_K))")
+    min_distance_A: float = Field(0.6, gt=0.0, le=5.0, description="fail when two atoms of a dumped frame are closer")
+    oh_max_A: float = Field(1.35, gt=0.0, le=5.0, description="an O-H pair further apart than this is broken")
+    max_broken_water_fraction: float = Field(
+        0.1, ge=0.0, le=1.0, description="fail when more than this fraction of O lack two H within oh_max_A")
+
+
 class MDConfig(StrictModel):
     """NVT molecular dynamics settings (LAMMPS metal units)."""
 
@@ -119,6 +131,7 @@ class MDConfig(StrictModel):
     segment_ps: float | None = Field(None, gt=0.0, description="split production into segments of this length")
     seeds: list[int] = Field([1], description="one independent replica per velocity seed")
     dump_format: Literal["dcd", "xtc", "custom"] = "dcd"
+    blowup: BlowupConfig = Field(default_factory=BlowupConfig)
 
     @field_validator("seeds")
     @classmethod

@@ -1,7 +1,8 @@
 """Campaign templates (``quickstart`` and ``paper``) written as documented TOML.
 
 The TOML is generated from the pydantic schema, so every key a template writes
-exists, has its default and carries its field description as a comment.
+exists, has its default and carries its field description as a comment; optional
+keys left unset appear as comment lines (e.g. ``md.blowup.max_temperature_K``).
 """
 
 from __future__ import annotations
@@ -63,9 +64,13 @@ def _toml_value(value) -> str:
 def _section_text(model: BaseModel, header: str | None) -> list[str]:
     lines: list[str] = [f"[{header}]"] if header else []
     comments = _comment_lines(model)
-    data = model.model_dump(mode="json", exclude_none=True)
+    data = model.model_dump(mode="json")
     nested: list[tuple[str, BaseModel]] = []
     for key, value in data.items():
+        if value is None:  # optional and unset: documented as a comment when the schema describes it
+            if comments.get(key):
+                lines.append(f"# {key} (optional, unset): {comments[key]}")
+            continue
         attr = getattr(model, key)
         if isinstance(attr, BaseModel):
             nested.append((key, attr))

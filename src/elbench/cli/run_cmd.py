@@ -41,9 +41,9 @@ def register(app: typer.Typer) -> None:
         run_dir: Annotated[list[Path] | None, typer.Option("--run-dir", help="run these run directories instead of the campaign's (repeatable; used by job scripts)")] = None,
         segment_ps: Annotated[float | None, typer.Option("--segment-ps", min=0.0, help="segment length in ps (overrides md.segment_ps; rounded up to whole restart intervals)")] = None,
         max_segments: Annotated[int | None, typer.Option("--max-segments", min=1, help="stop each run after this many segments (job time limits)")] = None,
-        max_temperature_K: Annotated[float | None, typer.Option("--max-temperature-K", help="blow-up bound on the thermo temperature [default: max(1000, 3 x md.temperature_K)]")] = None,
-        min_distance_A: Annotated[float | None, typer.Option("--min-distance-A", help="blow-up bound: atoms closer than this in a dumped frame")] = BlowupLimits.min_distance_A,
-        max_broken_water_fraction: Annotated[float | None, typer.Option("--max-broken-water-fraction", help="blow-up bound: fraction of O without two H within 1.35 A")] = BlowupLimits.max_broken_water_fraction,
+        max_temperature_K: Annotated[float | None, typer.Option("--max-temperature-K", min=0.0, help="blow-up bound on the thermo temperature (overrides md.blowup.max_temperature_K) [default: md.blowup, else max(1000, 3 x md.temperature_K)]")] = None,
+        min_distance_A: Annotated[float | None, typer.Option("--min-distance-A", min=0.0, help=f"blow-up bound: atoms closer than this in a dumped frame (overrides md.blowup.min_distance_A) [default: md.blowup, else {BlowupLimits.min_distance_A}]")] = None,
+        max_broken_water_fraction: Annotated[float | None, typer.Option("--max-broken-water-fraction", min=0.0, max=1.0, help=f"blow-up bound: fraction of O without two H within md.blowup.oh_max_A (overrides md.blowup.max_broken_water_fraction) [default: md.blowup, else {BlowupLimits.max_broken_water_fraction}]")] = None,
         keep_segments: Annotated[bool, typer.Option("--keep-segments", help="keep per-segment trajectory files after joining them")] = False,
         engine: Annotated[str | None, typer.Option("--engine", help="auto | native | bridge: re-render runs that have not started for this engine (auto: native when the binary has the pair style) [default: the engine they were rendered with]")] = None,
     ) -> None:

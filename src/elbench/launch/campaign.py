@@ -35,13 +35,17 @@ def campaign_run_dirs(campaign: Campaign, only: list[str] | None = None) -> list
 
 
 def options_for(campaign: Campaign | None, **overrides) -> RunOptions:
-    """RunOptions from the campaign's MD settings (segment length, restart interval, bounds)."""
+    """RunOptions from the campaign's MD settings (segment length, restart interval, [md.blowup] bounds)."""
     opts = RunOptions()
     if campaign is not None:
         md = campaign.config.md
         opts.restart_interval = md.restart_interval_steps
         opts.segment_ps = md.segment_ps
-        opts.limits = BlowupLimits(max_temperature_K=max(1000.0, 3.0 * md.temperature_K))
+        b = md.blowup
+        opts.limits = BlowupLimits(
+            max_temperature_K=b.max_temperature_K if b.max_temperature_K is not None else max(1000.0, 3.0 * md.temperature_K),
+            min_distance_A=b.min_distance_A, oh_max_A=b.oh_max_A, max_broken_water_fraction=b.max_broken_water_fraction,
+        )
     for key, value in overrides.items():
         if value is not None:
             setattr(opts, key, value)
