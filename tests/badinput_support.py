@@ -20,6 +20,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from campaign_support import campaign_toml
 from elbench.cli.main import app
 from elbench.io import sha256_file
 
@@ -28,24 +29,8 @@ runner = CliRunner()
 #: the console script next to the interpreter running the tests
 ELBENCH = str(Path(sys.executable).with_name("elbench"))
 
-CAMPAIGN_TOML = """\
-name = "badinput"
-models = ["reference"]
-[system]
-repeats = [6, 8]
-layers = 3
-fixed_layers = 1
-water_thickness_A = 8.0
-vacuum_A = 10.0
-charge_states = [0, 2]
-[md]
-equilibration_ps = 0.01
-production_ps = 0.02
-dump_interval_steps = 5
-thermo_interval_steps = 5
-restart_interval_steps = 20
-seeds = [1]
-"""
+CAMPAIGN_TOML = campaign_toml(name="badinput", charge_states=[0, 2], equilibration_ps=0.01, production_ps=0.02,
+                              dump_interval_steps=5, thermo_interval_steps=5, restart_interval_steps=20)
 
 
 def invoke(*args: str, env: dict | None = None):

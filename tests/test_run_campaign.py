@@ -9,38 +9,23 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from campaign_support import campaign_toml
 from elbench.cli.main import app
 from elbench.launch.trajectory import index_dcd
 
 pytestmark = pytest.mark.lammps
 runner = CliRunner()
 
-CAMPAIGN = """
-name = "runtest"
-models = ["reference"]
-[system]
-repeats = [6, 8]
-layers = 3
-fixed_layers = 1
-water_thickness_A = 8.0
-vacuum_A = 10.0
-charge_states = [1]
-[md]
-timestep_fs = {timestep_fs}
-equilibration_ps = {eq_ps}
-production_ps = 0.08
-dump_interval_steps = {dump}
-thermo_interval_steps = {dump}
-restart_interval_steps = 40
-segment_ps = 0.04
-seeds = [1]
-"""
+
+def _toml(**kw) -> str:
+    """The shared test campaign (tests/campaign_support.py), 200 steps of 0.5 fs in segments of 80 steps."""
+    return campaign_toml(**({"name": "runtest", "timestep_fs": 0.5, "segment_ps": 0.04} | kw))
 
 
 @pytest.fixture(scope="module")
 def systems(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("run-build")
-    (root / "elbench.toml").write_text(CAMPAIGN.format(timestep_fs=0.5, dump=20, eq_ps=0.02))
+    (root / "elbench.toml").write_text(_toml())
     res = runner.invoke(app, ["build", "-c", str(root / "elbench.toml")])
     assert res.exit_code == 0, res.output
     return root / "systems"
@@ -48,7 +33,7 @@ def systems(tmp_path_factory) -> Path:
 
 def _campaign(tmp_path: Path, systems: Path, *, render: bool = True, **kw) -> Path:
     path = tmp_path / "elbench.toml"
-    path.write_text(CAMPAIGN.format(**({"timestep_fs": 0.5, "dump": 20, "eq_ps": 0.02} | kw)))
+    path.write_text(_toml(**kw))
     shutil.copytree(systems, tmp_path / "systems")
     if render:
         res = runner.invoke(app, ["render", "-c", str(path)])
@@ -84,7 +69,8 @@ def test_reference_campaign_runs_in_segments(tmp_path, systems):
 
 
 def test_absurd_timestep_on_the_interface_fails_with_reason_and_keeps_frames(tmp_path, systems):
-    camp = _campaign(tmp_path, systems, timestep_fs=5.0, dump=2, eq_ps=0.0)
+    camp = _campaign(tmp_path, systems, timestep_fs=5.0, dump_interval_steps=2, thermo_interval_steps=2,
+                     equilibration_ps=0.0)
     res = runner.invoke(app, ["run", "-c", str(camp)])
     assert res.exit_code == 1
     d = tmp_path / "runs" / "reference" / "q1" / "s1"
@@ -98,10 +84,9 @@ def test_absurd_timestep_on_the_interface_fails_with_reason_and_keeps_frames(tmp
     assert views[0]["state"] == "failed" and f"step {st['failed_step']}" in views[0]["reason"]
 
 
-def _blowup_run(tmp_path: Path, systems: Path, blowup: str, *options: str) -> dict:
+def _blowup_run(tmp_path: Path, systems: Path, blowup: dict, *options: str) -> dict:
     tmp_path.mkdir()
-    camp = _campaign(tmp_path, systems)
-    camp.write_text(camp.read_text() + f"[md.blowup]\n{blowup}\n")
+    camp = _campaign(tmp_path, systems, blowup=blowup)
     res = runner.invoke(app, ["run", "-c", str(camp), *options])
     assert res.exit_code == 1, res.output
     return json.loads((tmp_path / "runs" / "reference" / "q1" / "s1" / "status.json").read_text())
@@ -109,11 +94,11 @@ def _blowup_run(tmp_path: Path, systems: Path, blowup: str, *options: str) -> di
 
 def test_md_blowup_section_sets_the_limits_and_the_cli_overrides_them(tmp_path, systems):
     """[md.blowup] values are the run's bounds; --max-temperature-K etc. override them when given."""
-    st = _blowup_run(tmp_path / "cfg", systems, "max_temperature_K = 1.0")
+    st = _blowup_run(tmp_path / "cfg", systems, {"max_temperature_K": 1.0})
     assert st["state"] == "failed" and "above the bound 1 K" in st["reason"], st
-    st = _blowup_run(tmp_path / "cli", systems, "max_temperature_K = 1.0", "--max-temperature-K", "2")
+    st = _blowup_run(tmp_path / "cli", systems, {"max_temperature_K": 1.0}, "--max-temperature-K", "2")
     assert "above the bound 2 K" in st["reason"], st
-    st = _blowup_run(tmp_path / "dist", systems, "min_distance_A = 4.0")
+    st = _blowup_run(tmp_path / "dist", systems, {"min_distance_A": 4.0})
     assert "closer than" in st["reason"] and "4" in st["reason"], st
 
 
@@ -122,13 +107,13 @@ def test_md_blowup_defaults_and_bad_key(tmp_path):
     from elbench.launch.campaign import options_for
 
     path = tmp_path / "elbench.toml"
-    path.write_text(CAMPAIGN.format(timestep_fs=0.5, dump=20, eq_ps=0.02))
+    path.write_text(_toml())
     limits = options_for(load_campaign(path)).limits
     assert (limits.max_temperature_K, limits.min_distance_A, limits.oh_max_A, limits.max_broken_water_fraction) == \
         (1000.0, 0.6, 1.35, 0.1)
-    path.write_text(path.read_text() + "[md.blowup]\nmax_broken_water_fraction = 0.3\noh_max_A = 1.5\n")
+    path.write_text(_toml(blowup={"max_broken_water_fraction": 0.3, "oh_max_A": 1.5}))
     limits = options_for(load_campaign(path)).limits
     assert (limits.max_broken_water_fraction, limits.oh_max_A, limits.min_distance_A) == (0.3, 1.5, 0.6)
-    path.write_text(path.read_text() + "max_temperature_C = 500\n")
+    path.write_text(_toml(blowup={"max_broken_water_fraction": 0.3, "max_temperature_C": 500}))
     res = runner.invoke(app, ["run", "-c", str(path)])
     assert res.exit_code == 2 and "md.blowup.max_temperature_C" in res.output and "unknown key" in res.output, res.output

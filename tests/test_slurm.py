@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from campaign_support import campaign_toml  # noqa: E402
 from elbench.cli.main import app
 from elbench.launch.trajectory import index_dcd
 
@@ -26,30 +27,7 @@ from slurm.cluster import start_cluster, use_cluster, wait_for_jobs  # noqa: E40
 pytestmark = [pytest.mark.lammps, pytest.mark.slow]
 runner = CliRunner()
 
-CAMPAIGN = """
-name = "{name}"
-models = ["reference"]
-[system]
-repeats = [6, 8]
-layers = 3
-fixed_layers = 1
-water_thickness_A = 8.0
-vacuum_A = 10.0
-charge_states = {charge_states}
-[md]
-equilibration_ps = 0.02
-production_ps = {production_ps}
-dump_interval_steps = 20
-thermo_interval_steps = 20
-restart_interval_steps = 40
-segment_ps = {segment_ps}
-seeds = [1]
-[slurm]
-time = "00:30:00"
-cpus_per_task = 1
-setup_lines = ["echo elbench-setup-line-ran"]
-{slurm_extra}
-"""
+SLURM = {"time": "00:30:00", "cpus_per_task": 1, "setup_lines": ["echo elbench-setup-line-ran"]}
 
 
 @pytest.fixture(scope="session")
@@ -60,11 +38,11 @@ def slurm_cluster() -> str:
 
 
 def _campaign(root: Path, *, name: str = "slurmtest", charge_states=(0, 1), production_ps: float = 0.08,
-              segment_ps: float = 0.04, slurm_extra: str = "", systems_from: Path | None = None) -> Path:
+              segment_ps: float = 0.04, slurm_extra: dict | None = None, systems_from: Path | None = None) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     path = root / "elbench.toml"
-    path.write_text(CAMPAIGN.format(name=name, charge_states=list(charge_states), production_ps=production_ps,
-                                    segment_ps=segment_ps, slurm_extra=slurm_extra))
+    path.write_text(campaign_toml(name=name, charge_states=list(charge_states), production_ps=production_ps,
+                                  segment_ps=segment_ps, slurm=SLURM | (slurm_extra or {})))
     if systems_from is not None:
         import shutil
 
@@ -81,8 +59,7 @@ def _campaign(root: Path, *, name: str = "slurmtest", charge_states=(0, 1), prod
 def built_systems(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("slurm-build")
     path = root / "elbench.toml"
-    path.write_text(CAMPAIGN.format(name="b", charge_states=[0, 1], production_ps=0.08, segment_ps=0.04,
-                                    slurm_extra=""))
+    path.write_text(campaign_toml(name="b", charge_states=[0, 1], segment_ps=0.04, slurm=SLURM))
     res = runner.invoke(app, ["build", "-c", str(path)])
     assert res.exit_code == 0, res.output
     return root / "systems"
@@ -100,8 +77,8 @@ def _status_json(campaign: Path) -> list[dict]:
 
 def test_dry_run_prints_scripts_and_submits_nothing(tmp_path, built_systems):
     camp = _campaign(tmp_path, systems_from=built_systems,
-                     slurm_extra='partition = "gpu"\naccount = "proj1"\nqos = "normal"\ngpus_per_node = 2\n'
-                                 "array_max_parallel = 1")
+                     slurm_extra={"partition": "gpu", "account": "proj1", "qos": "normal", "gpus_per_node": 2,
+                                  "array_max_parallel": 1})
     res = runner.invoke(app, ["submit", "-c", str(camp), "--dry-run", "--per-model", "--scratch", "$TMPDIR"])
     assert res.exit_code == 0, res.output
     out = res.stdout
@@ -196,7 +173,7 @@ def test_requeued_task_continues_from_its_restart(how, tmp_path, built_systems, 
 
 
 def test_unknown_partition_passes_the_scheduler_error_in_one_line(tmp_path, built_systems, slurm_cluster):
-    camp = _campaign(tmp_path, systems_from=built_systems, slurm_extra='partition = "nosuchpartition"')
+    camp = _campaign(tmp_path, systems_from=built_systems, slurm_extra={"partition": "nosuchpartition"})
     res = runner.invoke(app, ["submit", "-c", str(camp)])
     assert res.exit_code == 2
     err = res.output.strip()
