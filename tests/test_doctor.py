@@ -83,3 +83,23 @@ def test_doctor_shows_each_family_env_style_engine(tmp_path: Path, monkeypatch) 
     models = _table_rows(result.output, "engines of the registered potentials")
     assert models["dp-tiny"][3] == "native"  # as render picks it with binary = auto
     assert models["reference"][3] == "native"
+
+
+def test_one_capability_object_for_wheel_plugins_and_cluster_binaries() -> None:
+    """LammpsBinary carries the plugin styles and their library paths; a cluster binary is 'unchecked'."""
+    from elbench.engines.lammps_binary import LammpsBinary, resolve_binary
+    from elbench.engines.select import env_binary, env_installed
+
+    cluster = resolve_binary("lmp_on_the_cluster_only", allow_absent=True)
+    assert not cluster.checked and cluster == LammpsBinary.unchecked("lmp_on_the_cluster_only")
+    assert cluster.has_pair_style("pace") and cluster.has_package("KOKKOS")  # unchecked, not listed
+    assert cluster.styles("Pair") == set() and cluster.packages == []
+    assert cluster.describe()["checked"] is False and "unchecked" in cluster.version
+    core = resolve_binary("auto")
+    assert core.checked and core.has_pair_style("eam") and not core.has_pair_style("deepmd")
+    assert env_installed("dp"), "the dp environment is missing: scripts/setup-env dp"
+    dp = env_binary("dp")
+    assert dp.has_pair_style("deepmd") and "deepmd" in dp.styles("Pair") and "eam" in dp.styles("Pair")
+    assert "deepmd" in dp.plugin_styles()["pair"]
+    assert dp.env["LAMMPS_PLUGIN_PATH"].endswith("deepmd/lib")
+    assert "tensorflow" in dp.env["LD_LIBRARY_PATH"]  # the plugin's backend libraries are exported

