@@ -183,3 +183,30 @@ def test_preflight_is_reused_only_for_the_same_model_and_engine(tmp_path: Path) 
     assert previous_pass(tmp_path, spec, "bridge") is None
     (tmp_path / "preflight.json").write_text(json.dumps(record | {"passed": False}))
     assert previous_pass(tmp_path, spec, "bridge") is None
+
+
+def test_atom_energy_shift_adds_per_element_constants_and_keeps_forces(tmp_path: Path) -> None:
+    """A model fitted to E - sum(E0) (elbench's ACE/GRACE training) gives totals again through the shift."""
+    from ase import Atoms
+    from ase.calculators.emt import EMT
+
+    from elbench.engines.calculators import AtomEnergyShift, read_atom_energies
+
+    table = tmp_path / "atom_energies.json"
+    table.write_text(json.dumps({"unit": "eV", "atom_energies_eV": {"Au": -3.25, "Cu": 0.5}}))
+    atoms = Atoms("Au2Cu", positions=[[0, 0, 0], [2.9, 0.1, 0], [1.4, 2.5, 0.2]], cell=[9, 9, 9], pbc=True)
+    plain = atoms.copy()
+    plain.calc = EMT()
+    atoms.calc = AtomEnergyShift(EMT(), read_atom_energies(table))
+    assert atoms.get_potential_energy() == pytest.approx(plain.get_potential_energy() + 2 * -3.25 + 0.5, abs=1e-12)
+    assert np.array_equal(atoms.get_forces(), plain.get_forces())
+    atoms.positions[2, 0] += 0.05  # a new geometry is recomputed, not served from the cache
+    plain.positions[2, 0] += 0.05
+    assert atoms.get_potential_energy() == pytest.approx(plain.get_potential_energy() - 6.0, abs=1e-12)
+    with pytest.raises(InputError, match=r"no reference energy for \['Ni'\]"):
+        other = Atoms("Ni", positions=[[0, 0, 0]], cell=[9, 9, 9], pbc=True)
+        other.calc = AtomEnergyShift(EMT(), read_atom_energies(table))
+        other.get_potential_energy()
+    table.write_text("{}")
+    with pytest.raises(InputError, match="atom_energies_eV"):
+        read_atom_energies(table)

@@ -97,3 +97,23 @@ def test_bad_training_input(split_dir, tmp_path):
     assert r.exit_code == 2
     r = runner.invoke(app, ["train", "run", str(tmp_path / "nothing")])
     assert r.exit_code == 2 and "train.json" in r.output
+
+
+@pytest.mark.parametrize("fam", ["ace", "grace"])
+def test_reference_energies_written_and_used(fam, split_dir, tmp_path):
+    """ACE and GRACE fit E - sum(E0): the E0 in the input are the least-squares values of the training
+    energies on the element counts, and atom_energies.json (what the bridge adds back) holds the same."""
+    import numpy as np
+    import yaml
+
+    rec = render_training(fam, split_dir, tmp_path / fam, set_name="mixed", gradient_updates=10, batch_size=4)
+    config = yaml.safe_load((tmp_path / fam / rec["config_file"]).read_text())
+    in_input = config["data"]["reference_energy"]
+    saved = json.loads((tmp_path / fam / "atom_energies.json").read_text())["atom_energies_eV"]
+    assert in_input == saved and sorted(saved) == ["Au", "H", "Na", "O"]
+    frames = read_frames(split_dir / "mixed" / "train.extxyz")
+    energies = np.array([a.info["REF_energy"] for a in frames])
+    fitted = np.array([sum(saved[s] for s in a.get_chemical_symbols()) for a in frames])
+    # the residual left to the model is a few eV at most per frame, not the -3.7 eV/Au-atom totals
+    assert np.sqrt(np.mean((energies - fitted) ** 2)) < 0.05 * np.sqrt(np.mean(energies ** 2))
+    assert "atom_energies.json" in rec["model_files"]

@@ -88,7 +88,7 @@ def spec_from_run(run: dict, run_dir: Path) -> CalculatorSpec:
         model = Path(bridge["model"])
         model = model if model.is_absolute() else (run_dir / model)
         options = dict(bridge.get("options", {}))
-        for key in ("atom_refs",):
+        for key in ("atom_refs", "atom_energies"):
             if options.get(key) and not Path(options[key]).is_absolute():
                 options[key] = str(run_dir / options[key])
         return CalculatorSpec(bridge["family"], model.resolve(), tuple(bridge["model_type_map"]),
@@ -109,6 +109,9 @@ def bridge_spec(entry, manifest) -> dict:
     refs = manifest.file_path(entry, "atom_refs")
     if refs is not None:
         options["atom_refs"] = str(refs)
+    shift = manifest.file_path(entry, "atom_energies")
+    if shift is not None:
+        options["atom_energies"] = str(shift)
     if entry.family == "esen":
         options["task"] = "oc25"
     spec = {"family": entry.family, "model": str(model), "model_type_map": list(entry.type_map),

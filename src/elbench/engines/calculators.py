@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+import numpy as np
+from ase.calculators.calculator import Calculator, all_changes
+
 from elbench.errors import InputError
 
 #: family -> (environment name, Python module that must import, what the model file is)
@@ -192,8 +195,31 @@ _FACTORIES: dict[str, Callable[[CalculatorSpec], Any]] = {
 }
 
 
+def read_atom_energies(path: str | Path) -> dict[str, float]:
+    """``atom_energies.json`` written by ``elbench train render``: {"atom_energies_eV": {element: eV}}."""
+    import json
+
+    path = Path(path)
+    try:
+        table = json.loads(path.read_text())["atom_energies_eV"]
+        return {str(el): float(value) for el, value in table.items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
+        raise InputError(f"cannot read per-element reference energies ({type(err).__name__})", file=path,
+                         key="atom_energies_eV", allowed='{"atom_energies_eV": {"Au": -3.7, ...}} in eV') from None
+
+
 def make_calculator(spec: CalculatorSpec):
-    """An ASE calculator for ``spec`` (backend imported here, in the family's environment)."""
+    """An ASE calculator for ``spec`` (backend imported here, in the family's environment).
+
+    With the option ``atom_energies`` (a model fitted to E - sum of per-element reference energies, as
+    elbench trains ACE and GRACE), the energies are shifted back to totals; forces and stress are unchanged.
+    """
+    calc = _family_calculator(spec)
+    shift = spec.option("atom_energies")
+    return AtomEnergyShift(calc, read_atom_energies(shift)) if shift else calc
+
+
+def _family_calculator(spec: CalculatorSpec):
     if spec.family not in _FACTORIES:
         raise InputError(f"family '{spec.family}' has no calculator", key="family",
                          allowed=", ".join(_FACTORIES))
@@ -208,3 +234,34 @@ def make_calculator(spec: CalculatorSpec):
                          key="family") from None
     except Exception as err:  # noqa: BLE001 - any loader failure means "not a model of this family"
         raise _wrong(spec, f"{type(err).__name__}: {str(err).splitlines()[0][:160] if str(err) else ''}") from None
+
+
+
+class AtomEnergyShift(Calculator):
+    """Adds per-element constants (eV) to another ASE calculator's energies.
+
+    A constant per atom changes no force, stress or trajectory; it makes total energies comparable with
+    the labels (``elbench rmse``, preflight parity, thermo output through the bridge).
+    """
+
+    def __init__(self, base: Calculator, atom_energies_eV: dict[str, float]) -> None:
+        super().__init__()
+        self.base = base
+        self.atom_energies_eV = dict(atom_energies_eV)
+        self.implemented_properties = list(getattr(base, "implemented_properties", ["energy", "forces"]))
+
+    def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes) -> None:
+        super().calculate(atoms, properties, system_changes)
+        self.base.calculate(self.atoms, list(properties), system_changes)
+        symbols = self.atoms.get_chemical_symbols()
+        missing = sorted(set(symbols) - set(self.atom_energies_eV))
+        if missing:
+            raise InputError(f"no reference energy for {missing} in the model's atom_energies.json",
+                             key="atom_energies_eV", allowed=", ".join(self.atom_energies_eV))
+        per_atom = np.array([self.atom_energies_eV[s] for s in symbols])
+        self.results = dict(self.base.results)
+        for key in ("energy", "free_energy"):
+            if key in self.results:
+                self.results[key] = float(self.results[key]) + float(per_atom.sum())
+        if "energies" in self.results:
+            self.results["energies"] = np.asarray(self.results["energies"]) + per_atom

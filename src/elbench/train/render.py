@@ -27,7 +27,7 @@ from elbench.errors import InputError
 from elbench.io import atomic_write_json, atomic_write_text, sha256_file
 from elbench.render import validate
 from elbench.resources import templates_dir
-from elbench.train.families import Family, family, preset
+from elbench.train.families import ATOM_ENERGIES, Family, family, preset
 
 
 def _tojson(value) -> validate.Checked:
@@ -117,6 +117,11 @@ def render_training(
         context["name"] = "mace_model"  # the archive folder name must say mace (calculators.check_model_file)
     if fam.name == "esen":
         context["fairchem"] = fairchem_context(split_dir / set_name, data, plan["batch_size"], gradient_updates)
+    if ATOM_ENERGIES in fam.model_files:
+        # the model learns E - sum(E0); the bridge adds sum(E0) back (calculators.AtomEnergyShift)
+        context["atom_energies_eV"] = atom_energies_lstsq(read_frames(train_file))
+        atomic_write_json(out / ATOM_ENERGIES, {"unit": "eV", "method": "least squares on the training set",
+                                                "atom_energies_eV": context["atom_energies_eV"]})
     try:
         text = environment().get_template(fam.template).render(**context)
     except jinja2.UndefinedError as err:
@@ -167,13 +172,10 @@ def fairchem_context(set_dir: Path, data: dict, batch_size: int, gradient_update
     from elbench.dataset.frames import read_frames
 
     frames = read_frames(set_dir / "train.extxyz")
-    elements = sorted({s for a in frames for s in a.get_chemical_symbols()}, key=lambda s: atomic_numbers[s])
-    counts = np.array([[a.get_chemical_symbols().count(el) for el in elements] for a in frames], float)
-    energies = np.array([float(a.info["REF_energy"]) for a in frames])
-    coeff, *_ = np.linalg.lstsq(counts, energies, rcond=None)
-    refs = [0.0] * (max(atomic_numbers[el] for el in elements) + 1)
-    for el, value in zip(elements, coeff):
-        refs[atomic_numbers[el]] = round(float(value), 8)
+    per_element = atom_energies_lstsq(frames)
+    refs = [0.0] * (max(atomic_numbers[el] for el in per_element) + 1)
+    for el, value in per_element.items():
+        refs[atomic_numbers[el]] = value
     forces = np.concatenate([np.asarray(a.arrays["REF_forces"]).ravel() for a in frames])
     valid = Path(data.get("valid") or data["train"])
     return {
@@ -184,6 +186,23 @@ def fairchem_context(set_dir: Path, data: dict, batch_size: int, gradient_update
         "force_rms_eV_A": round(float(np.sqrt(np.mean(forces ** 2))), 6),
         "ema_decay": min(0.999, max(0.5, 1.0 - 10.0 / gradient_updates)),
     }
+
+
+def atom_energies_lstsq(frames) -> dict[str, float]:
+    """Per-element reference energies (eV): least squares of the frames' REF_energy on their element counts.
+
+    Minimum-norm when the composition does not vary independently (a fixed metal slab, H = 2 O): any
+    solution fits the training energies equally, and the model learns what is left over. Rounded to 1e-8 eV
+    so that the value written into a training input and into atom_energies.json is the same number.
+    """
+    import numpy as np
+    from ase.data import atomic_numbers
+
+    elements = sorted({s for a in frames for s in a.get_chemical_symbols()}, key=lambda s: atomic_numbers[s])
+    counts = np.array([[a.get_chemical_symbols().count(el) for el in elements] for a in frames], float)
+    energies = np.array([float(a.info["REF_energy"]) for a in frames])
+    coeff, *_ = np.linalg.lstsq(counts, energies, rcond=None)
+    return {el: round(float(value), 8) for el, value in zip(elements, coeff)}
 
 
 def check_name(value: str, key: str = "name") -> str:
