@@ -38,6 +38,33 @@ def _manifest_and_systems(campaign_path: Path, manifest_path: Optional[Path]):
     return manifest, campaign, systems
 
 
+def _record_cells(entry) -> tuple[str, str, str]:
+    """Training set, test force RMSE and stability of a trained entry; '-' without a record."""
+    rec = entry.trained
+    if rec is None:
+        return "-", "-", "-"
+    return rec.training_set, f"{rec.test_rmse_force_meV_A:.3g}", rec.stability_status
+
+
+def _record_checks(reg, entry) -> list:
+    """For a trained entry: model files within the size limit and equal to size_bytes, learning curve readable."""
+    from elbench.errors import InputError
+    from elbench.potentials.checks import CheckResult
+
+    if entry.trained is None:
+        return []
+    out = []
+    for label, func in (("size of model files", reg.verify_sizes), ("learning curve", reg.learning_curve_rows)):
+        try:
+            func(entry)
+        except InputError as err:
+            out.append(CheckResult(label, False, err.message))
+        else:
+            out.append(CheckResult(label, True, f"{entry.trained.size_bytes} bytes" if label.startswith("size")
+                                   else entry.trained.learning_curve))
+    return out
+
+
 ManifestOption = Annotated[
     Optional[Path], typer.Option("--manifest", "-m", help="registry file (default: the campaign's, else the builtin one)")
 ]
@@ -51,15 +78,17 @@ def register(app: typer.Typer) -> None:
     @potentials.command("list")
     @cli_errors
     def list_(campaign: CampaignOption = DEFAULT_CAMPAIGN, manifest: ManifestOption = None) -> None:
-        """Table of the registry: family, elements, cutoff, receptive field, training charge states."""
+        """Table of the registry: family, elements, cutoff, receptive field, training charge states,
+        and for trained models their training set, test force RMSE and NVT stability at 300 K."""
         reg, _, _ = _manifest_and_systems(campaign, manifest)
         table = Table(title=f"potentials in {reg.path}")
-        for col in ("name", "family", "type_map", "cutoff Å", "MP layers", "receptive Å", "trained q", "env", "files"):
+        for col in ("name", "family", "type_map", "cutoff Å", "MP layers", "receptive Å", "trained q", "env", "files",
+                    "training set", "test F RMSE meV/Å", "stability (NVT 300 K)"):
             table.add_column(col)
         for e in reg.entries.values():
             table.add_row(e.name, e.family, " ".join(e.type_map), f"{e.cutoff_A:g}", str(e.message_passing_layers),
                           f"{e.receptive_field_A:g}", ",".join(map(str, e.trained_charge_states)) or "-",
-                          e.environment, str(len(e.files)))
+                          e.environment, str(len(e.files)), *_record_cells(e))
         console.print(table)
 
     @potentials.command("check")
@@ -85,7 +114,7 @@ def register(app: typer.Typer) -> None:
         failed = []
         for name in names:
             entry = reg.get(name, campaign_file=camp.path if camp else None)
-            for r in check_potential(reg, entry, system):
+            for r in check_potential(reg, entry, system) + _record_checks(reg, entry):
                 table.add_row(name, r.check, "[green]ok[/green]" if r.ok else "[red]FAIL[/red]", r.detail)
                 if not r.ok:
                     failed.append(f"{name}: {r.check}: {r.detail}")

@@ -30,7 +30,10 @@ ELEMENTARY_CHARGE_C = 1.602176634e-19
 
 @dataclass
 class ModelInfo:
-    """What the registry says about a model (receptive field, training composition)."""
+    """What the registry says about a model (receptive field, training composition, training record).
+
+    The record fields (test RMSE, training set, stability) stay NaN / "" for models without one.
+    """
 
     name: str
     family: str = "unknown"
@@ -40,6 +43,12 @@ class ModelInfo:
     training: str = "unknown"
     trained_charge_states: list[int] = field(default_factory=list)
     description: str = ""
+    training_set: str = ""
+    test_rmse_energy_meV_atom: float = math.nan
+    test_rmse_force_meV_A: float = math.nan
+    test_frames: int = 0
+    stability: str = ""
+    stable: bool | None = None  # True: ran the target length; False: blew up; None: not tested that long / no record
 
 
 @dataclass
@@ -175,8 +184,23 @@ def model_info(campaign: Campaign, models: list[str]) -> dict[str, ModelInfo]:
             training=entry.training,
             trained_charge_states=list(entry.trained_charge_states),
             description=entry.description,
+            **_record_info(entry.trained),
         )
     return out
+
+
+def _record_info(rec) -> dict:
+    """ModelInfo fields from a registry TrainingRecord (empty for None)."""
+    if rec is None:
+        return {}
+    return {
+        "training_set": rec.training_set,
+        "test_rmse_energy_meV_atom": rec.test_rmse_energy_meV_atom,
+        "test_rmse_force_meV_A": rec.test_rmse_force_meV_A,
+        "test_frames": rec.test_frames,
+        "stability": rec.stability_status,
+        "stable": False if rec.nvt_blew_up_at_ps is not None else (True if rec.stability_status == "stable" else None),
+    }
 
 
 def collect(

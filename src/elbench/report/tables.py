@@ -115,16 +115,23 @@ def reference_table(data: ReportData) -> Table:
     return Table("reference", headers, rows)
 
 
+NO_RECORD = "–"
+
+
 def models_table(data: ReportData) -> Table:
+    """Registry facts, the training record (test RMSE, training set, NVT stability; '–' / empty without one) and run counts."""
     headers = ["model", "family", "cutoff_A", "message_passing_layers", "receptive_field_A", "training",
-               "trained_charge_states", "runs_done", "runs_failed", "runs_total"]
+               "trained_charge_states", "runs_done", "runs_failed", "runs_total",
+               "training_set", "test_rmse_energy_meV_atom", "test_rmse_force_meV_A", "test_frames", "stability_nvt_300K"]
     rows = []
     for m in data.models:
         i = data.info[m]
         runs = [r for r in data.runs if r.model == m]
         rows.append([m, i.family, i.cutoff_A, i.message_passing_layers, i.receptive_field_A, i.training,
                      " ".join(str(n) for n in i.trained_charge_states), sum(r.state == "done" for r in runs),
-                     sum(r.state == "failed" for r in runs), len(runs)])
+                     sum(r.state == "failed" for r in runs), len(runs),
+                     i.training_set or NO_RECORD, i.test_rmse_energy_meV_atom, i.test_rmse_force_meV_A,
+                     i.test_frames or "", i.stability or NO_RECORD])
     return Table("models", headers, rows)
 
 
@@ -207,7 +214,8 @@ def consistency_view(data: ReportData) -> Table:
 
 
 def models_view(data: ReportData) -> Table:
-    headers = ["model", "family", "receptive field (Å)", "training", "trained on n", "runs done/failed/total"]
+    headers = ["model", "family", "receptive field (Å)", "training", "trained on n", "runs done/failed/total",
+               "training set", "test RMSE E (meV/atom)", "test RMSE F (meV/Å)", "stability (NVT 300 K)"]
     rows = []
     for m in data.models:
         i = data.info[m]
@@ -215,8 +223,15 @@ def models_view(data: ReportData) -> Table:
         rf = f"{i.receptive_field_A:.1f}" + (f" = {i.cutoff_A:g} × {i.message_passing_layers}" if i.message_passing_layers > 1 else "")
         rows.append([m, i.family, rf if math.isfinite(i.receptive_field_A) else "–", i.training,
                      ", ".join(str(n) for n in i.trained_charge_states) or "–",
-                     f"{sum(r.state == 'done' for r in runs)}/{sum(r.state == 'failed' for r in runs)}/{len(runs)}"])
+                     f"{sum(r.state == 'done' for r in runs)}/{sum(r.state == 'failed' for r in runs)}/{len(runs)}",
+                     i.training_set or NO_RECORD, _rmse_text(i.test_rmse_energy_meV_atom),
+                     _rmse_text(i.test_rmse_force_meV_A), _flagged(i.stability or NO_RECORD, i.stable is False)])
     return Table("models_view", headers, rows)
+
+
+def _rmse_text(value: float) -> str:
+    """A test RMSE to 3 significant digits, '–' when the model has no training record."""
+    return f"{value:.3g}" if math.isfinite(value) else NO_RECORD
 
 
 def rmse_view(data: ReportData) -> Table:

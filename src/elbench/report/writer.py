@@ -66,7 +66,10 @@ def _blocks(data: ReportData, figures: dict[str, list[Path]]) -> list[Block]:
             b += [Block("h2", title), Block("figure", title + f": one line per model over the reference (black) and its ±{k:g}σ band.",
                                             path=figures[key][0])]
     b += [Block("h2", "Models"), Block("p", "Receptive field = cutoff × max(1, message-passing layers); training: "
-                                            "mixed (all charge states) or single (one charge state)."),
+                                            "mixed (all charge states) or single (one charge state). Shipped models carry a training "
+                                            "record: the training set, the RMSE on its held-out test frames and how long NVT "
+                                            f"at 300 K on the quickstart system ran without a blow-up ({tabs.FLAG}: it blew up); "
+                                            "'–': no record."),
           Block("table", table=tabs.models_view(data))]
     if data.rmse:
         b += [Block("h2", "Energy and force errors"), Block("table", table=tabs.rmse_view(data))]
