@@ -304,16 +304,68 @@ def test_compiled_and_numpy_paths_agree(tmp_path):
     assert fast.summary["top"]["cation"] == slow.summary["top"]["cation"]
 
 
-def test_compiled_metal_planes_equal_numpy():
+def _tracked_planes(z, lz, layer_gap=1.0):
+    """The compiled, layer-following surface search over frames ``z`` (nf, n_metal), fresh state."""
     from elbench.analysis import _kernels
 
+    nf, nm = z.shape
+    top, bottom, layers = np.empty(nf), np.empty(nf), np.empty(nf, dtype=np.int64)
+    state = (np.zeros(nm, dtype=np.int64), np.zeros(nm), np.zeros(1, dtype=np.int64))
+    sorts = _kernels.metal_planes(np.ascontiguousarray(z), lz, layer_gap, *state, top, bottom, layers)
+    return top, bottom, layers, sorts
+
+
+def _same_planes(top, bottom, layers, ref, lz):
+    half = lz / 2
+    np.testing.assert_allclose(np.mod(top - ref.z_top + half, lz) - half, 0, atol=1e-9)
+    np.testing.assert_allclose(top - bottom, ref.thickness, atol=1e-9)
+    np.testing.assert_array_equal(layers, ref.n_layers)
+
+
+def test_compiled_metal_planes_equal_numpy():
     metal, _, _ = slab()
     rng = np.random.default_rng(4)
     lz = np.full(50, 30.0)
+    # independent random shifts of the whole slab, across the periodic boundary
     z = (metal[:, 2][None] + rng.uniform(-40, 40, (50, 1)) + rng.normal(scale=0.1, size=(50, len(metal)))).astype(np.float32)
-    ref = metal_planes(z, lz)
-    top, bottom, layers = np.empty(50), np.empty(50), np.empty(50, dtype=np.int64)
-    _kernels.metal_planes(z, lz, 1.0, top, bottom, layers)
-    np.testing.assert_allclose(np.mod(top - ref.z_top + 15, 30) - 15, 0, atol=1e-9)
-    np.testing.assert_allclose(top - bottom, ref.thickness, atol=1e-9)
-    assert np.all(layers == 3) and np.all(ref.n_layers == 3)
+    top, bottom, layers, sorts = _tracked_planes(z, lz)
+    _same_planes(top, bottom, layers, metal_planes(z, lz), lz)
+    assert np.all(layers == 3)
+    assert sorts == 1  # each atom takes the image nearest its last one: rigid shifts keep the layers
+
+
+def test_compiled_metal_planes_follow_layers_and_notice_changes():
+    """Layers kept from frame to frame while valid; re-found when a layer changes or the slab jumps."""
+    metal, _, _ = slab()  # three layers
+    rng = np.random.default_rng(5)
+    nf, lz = 400, np.full(400, 30.0)
+    drift = np.cumsum(rng.normal(scale=0.2, size=nf))[:, None]  # the slab walks across the periodic boundary
+    z = metal[:, 2][None] + drift + rng.normal(scale=0.08, size=(nf, len(metal)))
+    top_atom = int(np.argmax(metal[:, 2]))
+    z[150:300, top_atom] += 1.6  # an adatom leaves the top layer: four layers in frames 150-299
+    z[250, :] += 7.3  # one frame with the whole slab jumped
+    z = z.astype(np.float32)
+    top, bottom, layers, sorts = _tracked_planes(z, lz)
+    _same_planes(top, bottom, layers, metal_planes(z, lz), lz)
+    assert set(layers[:150]) == {3} and set(layers[150:300]) == {4} and set(layers[300:]) == {3}
+    assert sorts == 3  # the first frame and the two layer changes; drift and the jump keep the layers
+
+
+def test_compiled_oxygen_neighbours_equal_brute_force():
+    """Cell-list neighbour lists (and the all-pairs fallback in small boxes) equal a brute-force search."""
+    from elbench.analysis._kernels import oxygen_neighbours
+
+    rng = np.random.default_rng(8)
+    for _ in range(25):
+        n = int(rng.integers(2, 300))
+        box, radius, k = rng.uniform(5, 30, 3), float(rng.uniform(2, 6)), int(rng.integers(1, 25))
+        o = rng.uniform(-5, 35, (n, 3))
+        nbr, dist = oxygen_neighbours(o, box, radius, k)
+        d = o[None] - o[:, None]
+        r = np.sqrt(((d - box * np.rint(d / box)) ** 2).sum(-1))
+        np.fill_diagonal(r, np.inf)
+        for i in range(n):
+            want = [j for j in np.lexsort((np.arange(n), r[i])) if r[i, j] <= radius][:k]
+            assert nbr[i, : len(want)].tolist() == want
+            np.testing.assert_allclose(dist[i, : len(want)], r[i, want], rtol=1e-12)
+            assert np.all(nbr[i, len(want):] == i) and np.all(np.isinf(dist[i, len(want):]))

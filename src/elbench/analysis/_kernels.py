@@ -99,7 +99,7 @@ def assign_frames(
             if not keep:
                 # step 2: the listed neighbours of the current O
                 step2 += 1
-                best, best_a = d_ho, a
+                best2, best_a = vx * vx + vy * vy + vz * vz, a  # squared distances: no root per candidate
                 for m in range(k):
                     b = nbr[a, m]
                     if b == a:
@@ -107,10 +107,11 @@ def assign_frames(
                     wx = _mi(hx - o[f, b, 0], bx)
                     wy = _mi(hy - o[f, b, 1], by)
                     wz = _mi(hz - o[f, b, 2], bz)
-                    dd = np.sqrt(wx * wx + wy * wy + wz * wz)
-                    if dd < best:
-                        best, best_a = dd, b
+                    dd2 = wx * wx + wy * wy + wz * wz
+                    if dd2 < best2:
+                        best2, best_a = dd2, b
                         vx, vy, vz = wx, wy, wz
+                best = np.sqrt(best2)
                 if best >= reach - disp[a] - big - d_ho:
                     # step 3: every O
                     step3 += 1
@@ -237,81 +238,190 @@ def coordination(oxygen, cation, box, cutoff, out):  # pragma: no cover - compil
 
 
 @njit(cache=True, nogil=True)
-def metal_planes(z, lz, layer_gap, z_top, z_bottom, n_layers):  # pragma: no cover - compiled
-    """Compiled :func:`elbench.analysis.surface.metal_planes` (same steps, per frame)."""
+def metal_planes(z, lz, layer_gap, labels, zu_ref, state, z_top, z_bottom, n_layers):  # pragma: no cover - compiled
+    """Compiled :func:`elbench.analysis.surface.metal_planes` that follows the layers from frame to frame.
+
+    ``labels`` (layer of each metal atom, 0 = bottom), ``zu_ref`` (its unwrapped z)
+    and ``state[0]`` (number of layers, 0 = unknown) carry over between calls.
+    Each frame takes every atom's periodic image nearest its previous unwrapped z
+    and keeps last frame's layers when they are still what the sort would find:
+    each layer spans at most ``layer_gap`` (no split inside), neighbouring
+    layers are more than ``layer_gap`` apart (no merge), and the gap through the
+    periodic boundary is larger than any other (the slab is cut at the same
+    place). Otherwise the frame is sorted as :func:`~elbench.analysis.surface.metal_planes`
+    does and the layers are relabelled. Means are summed in atom order, so they
+    equal the sorted path's to rounding (~1e-13 Å). Returns the number of sorted frames.
+    """
     nf, nm = z.shape
-    w = np.empty(nm, dtype=np.float64)
     zu = np.empty(nm, dtype=np.float64)
+    lo = np.empty(nm, dtype=np.float64)
+    hi = np.empty(nm, dtype=np.float64)
+    sorts = 0
     for f in range(nf):
         period = lz[f]
-        for i in range(nm):
-            w[i] = z[f, i] - period * np.floor(z[f, i] / period)
-        w.sort()
-        best = w[0] + period - w[nm - 1]
-        k = nm - 1
-        for i in range(nm - 1):
-            g = w[i + 1] - w[i]
-            if g > best:
-                best = g
-                k = i
-        for j in range(nm):
-            zu[j] = w[(j + k + 1) % nm] + (period if j >= nm - k - 1 else 0.0)
-        first = -1
-        last = -1
-        layers = 1
-        for i in range(nm - 1):
-            if zu[i + 1] - zu[i] > layer_gap:
-                layers += 1
-                if first < 0:
-                    first = i
-                last = i
-        n_layers[f] = layers
-        if first < 0:
-            s = 0.0
+        n_lay = state[0]
+        ok = n_lay > 0
+        if ok:
+            for layer in range(n_lay):
+                lo[layer] = np.inf
+                hi[layer] = -np.inf
             for i in range(nm):
-                s += zu[i]
-            z_top[f] = s / nm
-            z_bottom[f] = s / nm
-        else:
-            s = 0.0
-            for i in range(last + 1, nm):
-                s += zu[i]
-            z_top[f] = s / (nm - last - 1)
-            s = 0.0
-            for i in range(first + 1):
-                s += zu[i]
-            z_bottom[f] = s / (first + 1)
+                v = z[f, i]
+                d = zu_ref[i] - v
+                if not -0.5 * period < d < 0.5 * period:  # usually the same image as last frame
+                    v += period * np.rint(d / period)
+                zu[i] = v
+                layer = labels[i]
+                if v < lo[layer]:
+                    lo[layer] = v
+                if v > hi[layer]:
+                    hi[layer] = v
+            widest = layer_gap
+            for layer in range(n_lay):
+                if hi[layer] - lo[layer] > layer_gap:
+                    ok = False
+                if layer > 0:
+                    g = lo[layer] - hi[layer - 1]
+                    if g <= layer_gap:
+                        ok = False
+                    if g > widest:
+                        widest = g
+            if lo[0] + period - hi[n_lay - 1] <= widest:
+                ok = False
+        if not ok:
+            sorts += 1
+            n_lay = _relabel(z[f], period, layer_gap, labels, zu)
+            state[0] = n_lay
+        shift = period * np.floor(np.min(zu) / period)
+        top = 0.0
+        n_top = 0
+        bottom = 0.0
+        n_bottom = 0
+        for i in range(nm):
+            v = zu[i] - shift
+            zu_ref[i] = v
+            if labels[i] == n_lay - 1:
+                top += v
+                n_top += 1
+            if labels[i] == 0:
+                bottom += v
+                n_bottom += 1
+        z_top[f] = top / n_top
+        z_bottom[f] = bottom / n_bottom
+        n_layers[f] = n_lay
+    return sorts
+
+
+@njit(cache=True, nogil=True)
+def _relabel(z, period, layer_gap, labels, zu):  # pragma: no cover - compiled
+    """Sort one frame's wrapped z, cut the slab at the largest gap, label its layers; returns their number."""
+    nm = z.shape[0]
+    w = np.empty(nm, dtype=np.float64)
+    for i in range(nm):
+        w[i] = z[i] - period * np.floor(z[i] / period)
+    order = np.argsort(w)
+    best = w[order[0]] + period - w[order[nm - 1]]
+    k = nm - 1
+    for i in range(nm - 1):
+        g = w[order[i + 1]] - w[order[i]]
+        if g > best:
+            best = g
+            k = i
+    layer = 0
+    prev = 0.0
+    for j in range(nm):
+        atom = order[(j + k + 1) % nm]
+        v = w[atom] + (period if j >= nm - k - 1 else 0.0)
+        if j > 0 and v - prev > layer_gap:
+            layer += 1
+        labels[atom] = layer
+        zu[atom] = v
+        prev = v
+    return layer + 1
 
 
 @njit(cache=True, nogil=True)
 def oxygen_neighbours(o, box, radius, k_max):  # pragma: no cover - compiled
-    """Up to ``k_max`` nearest O within ``radius`` of each O (self-padded), their distances (inf-padded)."""
+    """Up to ``k_max`` nearest O within ``radius`` of each O (self-padded), their distances (inf-padded).
+
+    Neighbours are sorted by (distance, index). Pairs come from the 27 surrounding
+    cells of a periodic cell list (cells at least ``radius`` wide), each pair
+    once; a box under three cells wide in any direction compares all pairs
+    instead. Either way every pair within ``radius`` is found.
+    """
     n = o.shape[0]
     nbr = np.empty((n, k_max), dtype=np.int64)
     dist = np.full((n, k_max), np.inf)
-    cand = np.empty(n, dtype=np.int64)
-    cand_d = np.empty(n, dtype=np.float64)
+    count = np.zeros(n, dtype=np.int64)
+    nc = np.ones(3, dtype=np.int64)
+    for d in range(3):
+        nc[d] = int(box[d] // radius) if radius > 0 else 0
+    cells = nc[0] >= 3 and nc[1] >= 3 and nc[2] >= 3
+    if not cells:
+        nc[:] = 1
+    n_cells = nc[0] * nc[1] * nc[2]
+    cell_of = np.zeros(n, dtype=np.int64)
+    start = np.zeros(n_cells + 1, dtype=np.int64)
     for i in range(n):
-        m = 0
-        for j in range(n):
-            if j == i:
-                continue
-            dx = _mi(o[j, 0] - o[i, 0], box[0])
-            dy = _mi(o[j, 1] - o[i, 1], box[1])
-            dz = _mi(o[j, 2] - o[i, 2], box[2])
-            r = np.sqrt(dx * dx + dy * dy + dz * dz)
-            if r <= radius:
-                cand[m] = j
-                cand_d[m] = r
-                m += 1
-        order = np.argsort(cand_d[:m])
-        for s in range(k_max):
-            if s < m:
-                nbr[i, s] = cand[order[s]]
-                dist[i, s] = cand_d[order[s]]
-            else:
-                nbr[i, s] = i
+        c = 0
+        for d in range(3):
+            w = o[i, d] - box[d] * np.floor(o[i, d] / box[d])
+            c = c * nc[d] + min(int(w / box[d] * nc[d]), nc[d] - 1)
+        cell_of[i] = c
+        start[c + 1] += 1
+    for c in range(n_cells):
+        start[c + 1] += start[c]
+    members = np.empty(n, dtype=np.int64)
+    fill = start[:-1].copy()
+    for i in range(n):
+        members[fill[cell_of[i]]] = i
+        fill[cell_of[i]] += 1
+    reach = 1 if cells else 0
+    r2_max = radius * radius * (1.0 + 1e-12)
+    for i in range(n):
+        c = cell_of[i]
+        ci, cj, ck = c // (nc[1] * nc[2]), (c // nc[2]) % nc[1], c % nc[2]
+        for di in range(-reach, reach + 1):
+            for dj in range(-reach, reach + 1):
+                for dk in range(-reach, reach + 1):
+                    cc = (((ci + di) % nc[0]) * nc[1] + (cj + dj) % nc[1]) * nc[2] + (ck + dk) % nc[2]
+                    for s in range(start[cc], start[cc + 1]):
+                        j = members[s]
+                        if j <= i:
+                            continue  # each pair once
+                        dx = _mi(o[j, 0] - o[i, 0], box[0])
+                        dy = _mi(o[j, 1] - o[i, 1], box[1])
+                        dz = _mi(o[j, 2] - o[i, 2], box[2])
+                        r2 = dx * dx + dy * dy + dz * dz
+                        if r2 > r2_max:  # clearly outside; the root decides at the edge
+                            continue
+                        r = np.sqrt(r2)
+                        if r <= radius:
+                            _keep_nearest(nbr, dist, count, i, j, r)
+                            _keep_nearest(nbr, dist, count, j, i, r)
+    for i in range(n):
+        for s in range(count[i], k_max):
+            nbr[i, s] = i
     return nbr, dist
+
+
+@njit(cache=True, inline="always")
+def _keep_nearest(nbr, dist, count, i, j, r):  # pragma: no cover - compiled
+    """Insert neighbour ``j`` at distance ``r`` into row ``i``, kept sorted by (distance, index), the nearest k_max."""
+    k_max = nbr.shape[1]
+    s = count[i]
+    if s == k_max:
+        if dist[i, s - 1] < r or (dist[i, s - 1] == r and nbr[i, s - 1] < j):
+            return
+        s -= 1
+    else:
+        count[i] = s + 1
+    while s > 0 and (dist[i, s - 1] > r or (dist[i, s - 1] == r and nbr[i, s - 1] > j)):
+        dist[i, s] = dist[i, s - 1]
+        nbr[i, s] = nbr[i, s - 1]
+        s -= 1
+    dist[i, s] = r
+    nbr[i, s] = j
 
 
 @njit(cache=True, nogil=True)

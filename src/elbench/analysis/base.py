@@ -179,6 +179,11 @@ class ChunkedAnalysis(AnalysisBase):
         self.block_frames = np.zeros(self.n_blocks, dtype=np.int64)
         self._plane_sums = np.zeros(2)  # Σ thickness, Σ n_layers
         self._layers_range = [np.iinfo(np.int64).max, 0]
+        # metal layers followed from frame to frame by the compiled surface search (labels, unwrapped z, count)
+        n_metal = len(self.roles.metal)
+        self._layer_state = (np.zeros(n_metal, dtype=np.int64), np.zeros(n_metal), np.zeros(1, dtype=np.int64))
+        #: frames whose metal layers had to be found again by sorting (the rest kept the last frame's)
+        self.layer_sorts = 0
         self.kernels = [cls(self) for cls in self.kernel_classes]
         if self.n_frames < self.n_blocks:
             raise InputError(
@@ -206,13 +211,14 @@ class ChunkedAnalysis(AnalysisBase):
         self.frames[:] = frames
         self.times[:] = (frames + header["istart"] / header["nsavc"]) * reader.ts.dt
         blocks = np.minimum(np.arange(n) * self.n_blocks // max(n, 1), self.n_blocks - 1)
+        cells = _DcdCells()
         try:
             lo = 0
             while lo < n:
                 block = int(blocks[lo])
                 hi = min(lo + self.chunk_frames, int(np.searchsorted(blocks, block, side="right")))
                 got = reader._file.readframes(int(frames[lo]), int(frames[hi - 1]) + 1, step, order="fac")
-                self._process(got.xyz, _dcd_dimensions(got.unitcell), block)
+                self._process(got.xyz, cells.dimensions(got.unitcell), block)
                 lo = hi
         finally:
             reader.rewind()
@@ -248,6 +254,7 @@ class ChunkedAnalysis(AnalysisBase):
             "mean_n_layers": float(self._plane_sums[1] / n),
             "n_layers_min": self._layers_range[0],
             "n_layers_max": self._layers_range[1],
+            "frames_sorted": self.layer_sorts,
         }
 
     # -- chunk processing ------------------------------------------------------
@@ -269,12 +276,16 @@ class ChunkedAnalysis(AnalysisBase):
 
     def _planes(self, z_metal: np.ndarray, lz: np.ndarray) -> Planes:
         if not self.compiled:
+            self.layer_sorts += len(lz)
             return metal_planes(z_metal, lz, self.layer_gap_A)
         from elbench.analysis import _kernels
 
         nf = len(lz)
         top, bottom, layers = np.empty(nf), np.empty(nf), np.empty(nf, dtype=np.int64)
-        _kernels.metal_planes(np.ascontiguousarray(z_metal), lz, self.layer_gap_A, top, bottom, layers)
+        labels, zu, state = self._layer_state
+        self.layer_sorts += _kernels.metal_planes(
+            np.ascontiguousarray(z_metal), lz, self.layer_gap_A, labels, zu, state, top, bottom, layers
+        )
         return Planes(top, bottom, layers)
 
     def _bins(self, xyz: np.ndarray, plane: np.ndarray, sign: int, lz: np.ndarray) -> np.ndarray:
@@ -350,6 +361,22 @@ def _reads_dcd_chunks(reader) -> bool:
         and reader.units.get("length") == "Angstrom"
         and not getattr(reader, "_auxs", None)
     )
+
+
+class _DcdCells:
+    """:func:`_dcd_dimensions` that converts a fixed cell (NVT) once, not once per chunk."""
+
+    def __init__(self) -> None:
+        self._raw: np.ndarray | None = None
+        self._dims: np.ndarray | None = None
+
+    def dimensions(self, unitcell: np.ndarray) -> np.ndarray:
+        if self._raw is not None and np.all(unitcell == self._raw):
+            return np.broadcast_to(self._dims, (len(unitcell), 6))
+        dims = _dcd_dimensions(unitcell)
+        if np.all(dims == dims[0]):
+            self._raw, self._dims = unitcell[0].copy(), dims[0]
+        return dims
 
 
 def _dcd_dimensions(unitcell: np.ndarray) -> np.ndarray:
