@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Train, test and register elbench's shipped potentials: every family x {mixed, q0, q4} on the reference
+# dataset tests/data/reference_small.extxyz (elbench dataset output of the classical charged-electrode
+# reference). CPU only; about 1.5 h on 2 cores (JOBS=2 runs two trainings at a time). Steps:
+#   1. split (seed 2026, 80/10/10 per charge state) and render the training inputs (600 gradient updates,
+#      batch 1, for every family but ACE: pacemaker's BFGS takes ~60 loss evaluations per iteration here,
+#      so ACE gets 40 full-batch iterations);
+#   2. train each in its family's environment (elbench train run);
+#   3. register (copies files to potentials/trained/<name>/, test RMSE through elbench rmse, manifest block);
+#   4. NVT stability on the quickstart system (stability.py; lengths below), then register again with it.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+E="${ELBENCH_ENVS:-$HOME/.cache/elbench/envs}/core/bin"
+WORK="${WORK:-/tmp/elbench-trained}"
+export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
+cd "$here"
+"$E/elbench" dataset split tests/data/reference_small.extxyz --out "$WORK/splits"
+"$E/elbench" train render "$WORK/splits" --out "$WORK/train" --families dp,dp-mp,mace,grace,esen --sets mixed,q0,q4 \
+  --gradient-updates 600 --batch-size 1
+"$E/elbench" train render "$WORK/splits" --out "$WORK/train" --families ace --sets mixed,q0,q4 --gradient-updates 40
+# JOBS trainings at a time (each single-threaded); a directory with a train_status.json is not retrained
+ls -d "$WORK"/train/*/ | xargs -P "${JOBS:-1}" -I{} sh -c '[ -f "{}/train_status.json" ] || "$0" train run "{}"' "$E/elbench"
+"$E/python" potentials/trained/register.py "$WORK/train" "$WORK/splits" --stability potentials/trained/stability.json
+"$E/python" potentials/trained/stability.py "$WORK/stability" ${STABILITY:-dp-mixed:2 dp-q0:2 dp-q4:2 ace-mixed:2 ace-q0:2 ace-q4:2 \
+  grace-fs-mixed:2 grace-fs-q0:2 grace-fs-q4:2 mace-mixed:0.05 dpa3-mixed:0.05 esen-mixed:0.05}
+"$E/python" potentials/trained/register.py "$WORK/train" "$WORK/splits" --stability potentials/trained/stability.json
