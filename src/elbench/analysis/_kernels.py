@@ -425,12 +425,13 @@ def _keep_nearest(nbr, dist, count, i, j, r):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
-def gather_bins(pos, idx, planes, signs, lz, edge0, dz, n_bins, xyz, bins):  # pragma: no cover - compiled
-    """Copy atoms ``idx`` of ``pos`` (nf, atoms, 3) into ``xyz`` (nf, n, 3) and bin them in the same pass.
+def gather_bins(x, y, z, idx, planes, signs, lz, edge0, dz, n_bins, xyz, bins):  # pragma: no cover - compiled
+    """Copy atoms ``idx`` of ``x``, ``y``, ``z`` (nf, atoms; any strides) into ``xyz`` (nf, n, 3) and bin them.
 
     ``bins[s, f, i]`` is :func:`distance_bins` of atom i for face s (plane
     ``planes[s, f]``, sign ``signs[s]``): one read of each position instead of a
     numpy gather followed by a binning pass per face (same arithmetic, same bins).
+    The coordinates may be views of a mapped DCD file, read here in place.
     """
     nf, n = xyz.shape[0], xyz.shape[1]
     n_faces = planes.shape[0]
@@ -439,12 +440,12 @@ def gather_bins(pos, idx, planes, signs, lz, edge0, dz, n_bins, xyz, bins):  # p
         period = lz[f]
         for i in range(n):
             a = idx[i]
-            xyz[f, i, 0] = pos[f, a, 0]
-            xyz[f, i, 1] = pos[f, a, 1]
-            z = pos[f, a, 2]
-            xyz[f, i, 2] = z
+            xyz[f, i, 0] = x[f, a]
+            xyz[f, i, 1] = y[f, a]
+            zi = z[f, a]
+            xyz[f, i, 2] = zi
             for s in range(n_faces):
-                d = signs[s] * (z - planes[s, f]) - edge0
+                d = signs[s] * (zi - planes[s, f]) - edge0
                 d -= period * np.floor(d / period)
                 k = int(d * inv)
                 bins[s, f, i] = min(max(k, 0), n_bins - 1)

@@ -21,6 +21,7 @@ import numpy as np
 from MDAnalysis.analysis.base import AnalysisBase
 
 from elbench.analysis.blocks import block_of_frame
+from elbench.analysis.dcd import DcdFrames
 from elbench.analysis.surface import DEFAULT_LAYER_GAP_A, Planes, ProfileGrid, metal_planes
 from elbench.elements import CATIONS, FCC_LATTICE_CONSTANT_A
 from elbench.errors import InputError
@@ -201,6 +202,7 @@ class ChunkedAnalysis(AnalysisBase):
         reader = self._trajectory
         step = _even_step(frames)
         if verbose or step is None or not _reads_dcd_chunks(reader):
+            self.read_path = "frame loop"
             return super()._compute(indexed_frames, verbose, progressbar_kwargs=progressbar_kwargs)
         self._prepare_sliced_trajectory(slicer=frames)
         self._prepare()
@@ -212,15 +214,20 @@ class ChunkedAnalysis(AnalysisBase):
         self.times[:] = (frames + header["istart"] / header["nsavc"]) * reader.ts.dt
         blocks = np.minimum(np.arange(n) * self.n_blocks // max(n, 1), self.n_blocks - 1)
         cells = _DcdCells()
+        mapped = DcdFrames.from_reader(reader, self.chunk_frames)
+        #: how the frames were read: straight into a buffer, or through MDAnalysis's DCD readframes
+        self.read_path = "DCD chunks (direct)" if mapped is not None else "DCD chunks (MDAnalysis readframes)"
         try:
             lo = 0
             while lo < n:
                 block = int(blocks[lo])
                 hi = min(lo + self.chunk_frames, int(np.searchsorted(blocks, block, side="right")))
-                got = reader._file.readframes(int(frames[lo]), int(frames[hi - 1]) + 1, step, order="fac")
-                self._process(got.xyz, cells.dimensions(got.unitcell), block)
+                xyz, unitcell = _read_dcd_chunk(reader, mapped, int(frames[lo]), int(frames[hi - 1]) + 1, step)
+                self._process(xyz, cells.dimensions(unitcell), block)
                 lo = hi
         finally:
+            if mapped is not None:
+                mapped.close()
             reader.rewind()
         self._ts = reader.ts
         return self
@@ -261,12 +268,12 @@ class ChunkedAnalysis(AnalysisBase):
     def _flush(self) -> None:
         nf = self._n_buffered
         self._n_buffered = 0
-        self._process(self._buffer[:nf], self._boxes[:nf], self._buffer_block)
+        self._process(_components(self._buffer[:nf]), self._boxes[:nf], self._buffer_block)
 
-    def _process(self, pos: np.ndarray, boxes: np.ndarray, block: int) -> None:
-        """Run every kernel on frames ``pos`` (nf, atoms, 3) with cells ``boxes`` (nf, 6) of one block."""
+    def _process(self, xyz: tuple[np.ndarray, ...], boxes: np.ndarray, block: int) -> None:
+        """Run every kernel on frames ``xyz`` (x, y, z, each (nf, atoms)) with cells ``boxes`` (nf, 6) of one block."""
         nf = len(boxes)
-        chunk = self._make_chunk(pos, boxes, block)
+        chunk = self._make_chunk(xyz, boxes, block)
         self.block_frames[chunk.block] += nf
         layers = chunk.planes.n_layers
         self._plane_sums += (chunk.planes.thickness.sum(), layers.sum())
@@ -299,48 +306,66 @@ class ChunkedAnalysis(AnalysisBase):
         g = self.grid
         return distance_bins(z, plane, float(sign), lz, g.edge0, g.dz, g.n_bins, out)
 
-    def _make_chunk(self, pos: np.ndarray, boxes: np.ndarray, block: int) -> Chunk:
+    def _make_chunk(self, xyz: tuple[np.ndarray, ...], boxes: np.ndarray, block: int) -> Chunk:
         if np.any(np.abs(boxes[:, 3:] - 90.0) > 1e-3):
             raise InputError("triclinic cells are not supported", key="cell angles", allowed="orthorhombic cells")
         lengths = boxes[:, :3].copy()
         if np.any(lengths <= 0):
             raise InputError("a frame has no periodic cell (zero box length)", key="dimensions")
         lz = lengths[:, 2]
-        planes = self._planes(pos[:, self._sel["M"], 2], lz)
+        planes = self._planes(xyz[2][:, self._sel["M"]], lz)
         if self.grid is None:
             self.grid = ProfileGrid.for_cell(self.dz_A, float(lz[0]), float(planes.thickness[0]))
         faces = [(name, *((1, planes.z_top) if name == "top" else (-1, planes.z_bottom))) for name in self.interface_names]
         interfaces = [InterfaceFrames(name, sign, plane) for name, sign, plane in faces]
         if self.compiled:
-            oxygen, hydrogen, cation = self._gather_bins_compiled(pos, faces, lz, interfaces)
+            oxygen, hydrogen, cation = self._gather_bins_compiled(xyz, faces, lz, interfaces)
         else:
-            # contiguous copies: the kernels gather from these many times
-            oxygen = np.ascontiguousarray(pos[:, self._sel["O"]])
-            hydrogen = np.ascontiguousarray(pos[:, self._sel["H"]])
-            cation = np.ascontiguousarray(pos[:, self._sel["C"]])
+            # contiguous (nf, n, 3) copies: the kernels gather from these many times
+            oxygen, hydrogen, cation = (np.stack([c[:, self._sel[k]] for c in xyz], axis=-1) for k in "OHC")
             for face in interfaces:
                 for key, xyz in (("O", oxygen), ("H", hydrogen), ("C", cation)):
                     face.bins[key] = self._bins(xyz, face.plane, face.sign, lz)
         return Chunk(block, lengths, lengths[:, 0] * lengths[:, 1], oxygen, hydrogen, cation, planes, interfaces)
 
-    def _gather_bins_compiled(self, pos, faces, lz, interfaces):
+    def _gather_bins_compiled(self, xyz, faces, lz, interfaces):
         """O, H and cation copies and their bins per face in one compiled pass per species."""
         from elbench.analysis._kernels import gather_bins
 
-        pos = np.ascontiguousarray(pos)
+        x, y, z = xyz
         nf, g = len(lz), self.grid
         planes = np.ascontiguousarray(np.array([plane for _, _, plane in faces], dtype=np.float64).reshape(len(faces), nf))
         signs = np.array([float(sign) for _, sign, _ in faces])
         out = []
         for key in ("O", "H", "C"):
             idx = self._gather_index[key]
-            xyz = np.empty((nf, len(idx), 3), dtype=pos.dtype)
+            copy = np.empty((nf, len(idx), 3), dtype=z.dtype)
             bins = np.empty((len(faces), nf, len(idx)), dtype=np.intp)
-            gather_bins(pos, idx, planes, signs, lz, g.edge0, g.dz, g.n_bins, xyz, bins)
+            gather_bins(x, y, z, idx, planes, signs, lz, g.edge0, g.dz, g.n_bins, copy, bins)
             for s, face in enumerate(interfaces):
                 face.bins[key] = bins[s]
-            out.append(xyz)
+            out.append(copy)
         return out
+
+
+def _components(pos: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """x, y and z views (nf, atoms) of positions (nf, atoms, 3)."""
+    return pos[..., 0], pos[..., 1], pos[..., 2]
+
+
+def _read_dcd_chunk(reader, mapped: DcdFrames | None, lo: int, hi: int, step: int):
+    """Frames ``lo:hi:step`` as (x, y, z) views and raw DCD cells: read into ``mapped``'s buffer, else MDAnalysis's readframes."""
+    if mapped is not None:
+        try:
+            got = mapped.block(lo, hi, step)
+            return (got.x, got.y, got.z), got.unitcell
+        except ValueError:
+            pass  # records not where the header puts them: let MDAnalysis read (or reject) these frames
+    try:
+        got = reader._file.readframes(lo, hi, step, order="fac")
+    except OSError as err:
+        raise InputError(f"cannot read DCD frames {lo}..{hi - 1}: {err} (corrupt file?)", file=reader.filename) from None
+    return _components(got.xyz), got.unitcell
 
 
 def _even_step(frames: np.ndarray) -> int | None:

@@ -91,6 +91,7 @@ class InterfaceAnalysis(ChunkedAnalysis):
                 "brute_force_checks": orient.assigner.brute_force_h,
             },
             "coordination_cutoff_A": ions.cutoff,
+            "reader": getattr(self, "read_path", "frame loop"),
         }
         if counts[1] + counts[3] > 0:
             warnings.append(

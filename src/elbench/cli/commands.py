@@ -25,7 +25,13 @@ VERB_MODULES = [
 ]
 
 
-def register(app: typer.Typer) -> None:
+def verb_names() -> list[str]:
+    """The verbs, as typed on the command line."""
+    return [name.removesuffix("_cmd") for name in VERB_MODULES]
+
+
+def register(app: typer.Typer, verbs: list[str] | None = None) -> None:
+    """Register ``verbs`` (all when None) on ``app``; only their modules are imported."""
     for name in VERB_MODULES:
-        module = importlib.import_module(f"elbench.cli.{name}")
-        module.register(app)
+        if verbs is None or name.removesuffix("_cmd") in verbs:
+            importlib.import_module(f"elbench.cli.{name}").register(app)
