@@ -7,7 +7,8 @@
 #      so ACE gets 40 full-batch iterations);
 #   2. train each in its family's environment (elbench train run);
 #   3. register (copies files to potentials/trained/<name>/, test RMSE through elbench rmse, manifest block);
-#   4. NVT stability on the quickstart system (stability.py; lengths below), then register again with it.
+#   4. NVT stability on the quickstart system (stability.py, two streams; lengths below: 2 ps where the model
+#      runs at tens of steps/s here, 0.05 ps for the float64 message-passing models), then register again.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 E="${ELBENCH_ENVS:-$HOME/.cache/elbench/envs}/core/bin"
@@ -21,6 +22,20 @@ cd "$here"
 # JOBS trainings at a time (each single-threaded); a directory with a train_status.json is not retrained
 ls -d "$WORK"/train/*/ | xargs -P "${JOBS:-1}" -I{} sh -c '[ -f "{}/train_status.json" ] || "$0" train run "{}"' "$E/elbench"
 "$E/python" potentials/trained/register.py "$WORK/train" "$WORK/splits" --stability potentials/trained/stability.json
-"$E/python" potentials/trained/stability.py "$WORK/stability" ${STABILITY:-dp-mixed:2 dp-q0:2 dp-q4:2 ace-mixed:2 ace-q0:2 ace-q4:2 \
-  grace-fs-mixed:2 grace-fs-q0:2 grace-fs-q4:2 mace-mixed:0.05 dpa3-mixed:0.05 esen-mixed:0.05}
+# NVT stability in two streams (one core each), merged into potentials/trained/stability.json
+"$E/python" potentials/trained/stability.py "$WORK/stability" --json "$WORK/stability_a.json" ${STABILITY_A:-dp-mixed:2 dp-q0:2 dp-q4:2 \
+  grace-fs-mixed:2 grace-fs-q0:2 grace-fs-q4:2 dpa3-mixed:0.05 dpa3-q0:0.05 dpa3-q4:0.05} &
+"$E/python" potentials/trained/stability.py "$WORK/stability" --json "$WORK/stability_b.json" ${STABILITY_B:-ace-mixed:2 ace-q0:2 ace-q4:2 \
+  mace-mixed:0.05 mace-q0:0.05 mace-q4:0.05 esen-mixed:0.05 esen-q0:0.05 esen-q4:0.05}
+wait
+"$E/python" - "$WORK/stability_a.json" "$WORK/stability_b.json" potentials/trained/stability.json <<'PY'
+import json, sys
+merged = {}
+for path in sys.argv[1:]:
+    try:
+        merged |= json.load(open(path))
+    except FileNotFoundError:
+        pass
+json.dump(merged, open(sys.argv[-1], "w"), indent=1, sort_keys=True)
+PY
 "$E/python" potentials/trained/register.py "$WORK/train" "$WORK/splits" --stability potentials/trained/stability.json
