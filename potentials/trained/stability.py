@@ -1,0 +1,89 @@
+"""NVT stability of shipped potentials on the quickstart system, through elbench itself.
+
+    python potentials/trained/stability.py OUT_DIR NAME:PS [NAME:PS ...] [--json stability.json]
+
+For each registry model NAME: a one-model campaign on the quickstart system (6 x 8 Au(111), 3 layers,
+12 A water; the charge state the model was trained on, n = 2 for mixed training), 300 K, 0.5 fs, CSVR,
+PS picoseconds of NVT after the deck's minimisation, with elbench's blow-up checks on every dumped frame
+(atoms closer than 0.6 A, more than 10 % of waters broken, temperature far above the target). The result
+({name: {"nvt_ps_without_blowup", "nvt_blew_up_at_ps", "charge_state", "engine"}}) is merged into --json,
+which potentials/trained/register.py reads into each manifest entry.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+from elbench.io import atomic_write_json, read_json
+
+ELBENCH = [str(Path(sys.executable).with_name("elbench"))]
+TIMESTEP_FS = 0.5
+DUMP_EVERY = 20
+
+
+def campaign_text(name: str, charge_state: int, nvt_ps: float) -> str:
+    """The quickstart campaign with one model, one charge state and PS ps of NVT (no separate equilibration)."""
+    from elbench.templates_campaign import campaign_toml, quickstart_config
+
+    cfg = quickstart_config()
+    cfg = cfg.model_copy(update={
+        "models": [name],
+        "system": cfg.system.model_copy(update={"charge_states": [charge_state]}),
+        "md": cfg.md.model_copy(update={"equilibration_ps": 0.0, "production_ps": nvt_ps, "dump_interval_steps": DUMP_EVERY}),
+    })
+    return campaign_toml(cfg, f"stability of {name}")
+
+
+def charge_state_of(name: str) -> int:
+    from elbench.potentials.manifest import load_manifest
+    from elbench.resources import builtin_manifest
+
+    entry = load_manifest(builtin_manifest()).get(name)
+    return entry.trained_charge_states[0] if entry.training == "single" else 2
+
+
+def run_one(out: Path, name: str, nvt_ps: float) -> dict:
+    n = charge_state_of(name)
+    directory = out / name
+    directory.mkdir(parents=True, exist_ok=True)
+    toml = directory / "elbench.toml"
+    toml.write_text(campaign_text(name, n, nvt_ps))
+    for verb in (["build"], ["render"], ["run"]):
+        proc = subprocess.run([*ELBENCH, *verb, "-c", str(toml)], capture_output=True, text=True)
+        if verb != ["run"] and proc.returncode != 0:
+            raise SystemExit(f"{name}: elbench {verb[0]} failed: {proc.stderr.strip()[-400:]}")
+    status = read_json(next(directory.glob(f"runs/{name}/q{n}/s*/status.json")))
+    run = read_json(next(directory.glob(f"runs/{name}/q{n}/s*/run.json")))
+    result = {"charge_state": n, "engine": run.get("engine"), "tested_ps": nvt_ps, "state": status.get("state"),
+              "reason": status.get("reason", "")}
+    if status.get("state") == "done":
+        result |= {"nvt_ps_without_blowup": nvt_ps, "nvt_blew_up_at_ps": None}
+    else:
+        failed_ps = float(status.get("failed_step") or 0) * TIMESTEP_FS / 1000.0
+        result |= {"nvt_ps_without_blowup": max(0.0, failed_ps - DUMP_EVERY * TIMESTEP_FS / 1000.0),
+                   "nvt_blew_up_at_ps": failed_ps}
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out", type=Path)
+    parser.add_argument("models", nargs="+", help="NAME:PS")
+    parser.add_argument("--json", type=Path, default=Path(__file__).with_name("stability.json"))
+    args = parser.parse_args()
+    results = read_json(args.json) if args.json.is_file() else {}
+    for item in args.models:
+        name, ps = item.rsplit(":", 1)
+        results[name] = run_one(args.out, name, float(ps))
+        atomic_write_json(args.json, results)
+        r = results[name]
+        print(f"{name:16s} n={r['charge_state']} {r['state']:6s} {r['nvt_ps_without_blowup']:.3f} ps without blow-up "
+              f"{'' if r['nvt_blew_up_at_ps'] is None else '(blew up at %.3f ps: %s)' % (r['nvt_blew_up_at_ps'], r['reason'])}",
+              flush=True)
+
+
+if __name__ == "__main__":
+    main()
