@@ -338,3 +338,30 @@ def test_one_edited_run_stops_the_batch_before_anything_starts(tmp_path):
     with pytest.raises(InputError, match=r"system.data \(edited\)"):
         run_many([good, bad], RunOptions())
     assert not (good / "status.json").exists() and not (good / "segments").exists()
+
+
+def test_stop_while_the_restart_file_is_checked_is_an_interruption(tmp_path, monkeypatch):
+    """scontrol requeue / scancel signal the whole process group: the LAMMPS probe of the restart file
+    written at a segment's end dies with it. That is an interruption (pending, resumable), not a failure."""
+    from elbench.launch import runner
+
+    d = make_run_dir(tmp_path / "run", eq_steps=0, prod_steps=200, dump_every=10, restart_every=50)
+    opts = RunOptions(segment_steps=100, poll_s=0.05)
+    real = runner.latest_restart
+    calls = []
+
+    def killed_probe(run_dir, binary):
+        calls.append(run_dir)
+        if len(calls) == 1:  # the check after the first segment: the signal arrives, the probe dies
+            opts.stop.set()
+            return None, []
+        return real(run_dir, binary)
+
+    monkeypatch.setattr(runner, "latest_restart", killed_probe)
+    out = run_one(d, opts)
+    assert out.state == "pending", out
+    st = _status(d)
+    assert st["state"] == "pending" and st["step"] == 100 and "--resume" in st["reason"]
+    out = run_one(d, RunOptions(resume=True, segment_steps=100, poll_s=0.05))
+    assert out.state == "done", out
+    assert index_dcd(d / "traj.dcd").steps[-1] == 200

@@ -394,11 +394,17 @@ class SegmentRunner:
             return self._finish_failed(failure, last_step)
         return self._restart_at(end)
 
-    def _restart_at(self, end: int) -> str | None:
+    def _restart_at(self, end: int) -> str | Outcome | None:
         if end >= self.total:
             return None
         latest, _ = latest_restart(self.dir, self.binary)
         if latest is None or latest.step != end:
+            if self.opts.stop.is_set():
+                # stopped while the restart file was being checked (scontrol requeue, scancel, Ctrl-C signal
+                # the whole process group, the LAMMPS probe included): resumable, not a failure
+                state.write_status(self.dir, state="pending", step=end,
+                                   reason=f"interrupted at step {end}; continue with `elbench run --resume`")
+                return Outcome(self.run.key, "pending", f"interrupted at step {end}")
             raise RunError(f"{self.run.key}: no valid restart file at step {end} after segment end")
         return latest.path.name
 
