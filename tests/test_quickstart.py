@@ -106,3 +106,18 @@ def test_atom_estimate_matches_the_builder(finished):
     built = json.loads((directory / "systems" / "q4" / "system.json").read_text())
     config = quickstart_campaign(["reference"], 4.0, 1.0)
     assert approx_atoms(config.system) == pytest.approx(built["counts"]["atoms"], rel=0.05)
+
+
+def test_models_the_registry_saw_blow_up_are_left_out_unless_asked():
+    """A trained model whose registry NVT test blew up is not run by default; tested-stable ones go first."""
+    config = quickstart_campaign(["reference"], 4.0, 1.0)
+    entries = load_manifest(builtin_manifest()).entries
+    blown = {n for n, e in entries.items() if e.trained and e.trained.nvt_blew_up_at_ps is not None}
+    chosen, notes = choose_models(config, jobs=2, budget_s=1e12, all_models=False)
+    assert blown and not blown & set(chosen)
+    for name in blown:
+        assert any(line.startswith(f"- {name} ") and "blew up" in line for line in notes), name
+    stable = [n for n in chosen[1:] if entries[n].trained and entries[n].trained.nvt_ps_without_blowup > 0]
+    assert chosen[1 : 1 + len(stable)] == stable  # models that passed the NVT test come first
+    everything, _ = choose_models(config, jobs=2, budget_s=0.0, all_models=True)
+    assert blown <= set(everything)  # --all-models runs them anyway (every backend is installed for the tests)

@@ -81,8 +81,9 @@ def choose_models(config, jobs: int, budget_s: float, all_models: bool) -> tuple
     """(models to run, lines saying why each registered potential is in or out).
 
     The reference always runs. Other potentials run when their backend is installed and,
-    unless ``all_models``, when their expected cost (elbench.costs) fits in what is left of
-    the time budget, cheapest first.
+    unless ``all_models``, when the registry does not record them blowing up in its NVT test
+    and their expected cost (elbench.costs) fits in what is left of the time budget: models
+    that passed that test first, then cheapest first.
     """
     from elbench.costs import format_seconds
     from elbench.potentials.manifest import load_manifest
@@ -99,9 +100,15 @@ def choose_models(config, jobs: int, budget_s: float, all_models: bool) -> tuple
         if not ok:
             notes.append(f"- {name} ({entry.family}): {why}")
             continue
+        blew_up = entry.trained.nvt_blew_up_at_ps if entry.trained else None
+        if blew_up is not None and not all_models:
+            notes.append(f"- {name} ({entry.family}): blew up at {blew_up:g} ps in the registry's NVT test "
+                         "(--all-models to run it anyway)")
+            continue
         engine = engine_of(entry)
         candidates.append((expected_seconds(entry.family, config, jobs, engine), name, entry, engine))
-    for cost, name, entry, engine in sorted(candidates, key=lambda c: c[0]):
+    tested = lambda c: bool(c[2].trained and c[2].trained.nvt_ps_without_blowup > 0)  # noqa: E731
+    for cost, name, entry, engine in sorted(candidates, key=lambda c: (not tested(c), c[0])):
         if all_models or spent + cost <= budget_s:
             chosen.append(name)
             spent += cost
