@@ -54,7 +54,10 @@ def test_matched_gradient_updates(split_dir, tmp_path):
     """Every family gets the same GU (within one epoch's rounding) for the same request."""
     effective = {}
     for fam in FAMILIES:
-        rec = render_training(fam, split_dir, tmp_path / fam, set_name="q4", gradient_updates=120, batch_size=2)
+        # ACE's tiny preset is one closed-form solve (no gradient updates); its paper preset is pacemaker's BFGS
+        preset_name = "paper" if fam == "ace" else "tiny"
+        rec = render_training(fam, split_dir, tmp_path / fam, set_name="q4", gradient_updates=120, batch_size=2,
+                              preset_name=preset_name)
         gu = rec["gradient_updates"]
         effective[fam] = gu["effective_gradient_updates"]
         assert rec["n_train"] == 16
@@ -63,6 +66,8 @@ def test_matched_gradient_updates(split_dir, tmp_path):
         if gu["mode"] == "full-batch":
             assert gu["batch_size"] == 16 and gu["epochs"] == 120
     assert set(effective.values()) == {120}
+    assert rec_commands(tmp_path / "ace") == [["pacemaker", "input.yaml"],
+                                              ["pace_yaml2yace", "output_potential.yaml", "-o", "model.yace"]]
     cfg = json.loads((tmp_path / "dp" / "input.json").read_text())
     assert cfg["training"]["numb_steps"] == 120
     assert cfg["training"]["training_data"]["batch_size"] == 2
@@ -70,6 +75,26 @@ def test_matched_gradient_updates(split_dir, tmp_path):
     assert "maxiter: 120" in (tmp_path / "ace" / "input.yaml").read_text()
     assert "maxiter: 15" in (tmp_path / "grace" / "input.yaml").read_text()
     assert "max_steps: 120" in (tmp_path / "esen" / "esen.yaml").read_text()
+
+
+def rec_commands(directory):
+    return json.loads((directory / "train.json").read_text())["commands"]
+
+
+def test_ace_tiny_is_one_linear_solve(split_dir, tmp_path):
+    """The tiny ACE preset: linear embedding, ChebExpCos radial functions, solved by elbench.train.ace_linear;
+    its GU plan says that no gradient updates apply."""
+    import yaml
+
+    rec = render_training("ace", split_dir, tmp_path / "ace", set_name="q4", gradient_updates=120, batch_size=2)
+    gu = rec["gradient_updates"]
+    assert (gu["mode"], gu["effective_gradient_updates"], gu["batch_size"]) == ("closed-form", 1, 16)
+    assert rec_commands(tmp_path / "ace") == [["python", "-m", "elbench.train.ace_linear", "input.yaml"],
+                                              ["pace_yaml2yace", "output_potential.yaml", "-o", "model.yace"]]
+    potential = yaml.safe_load((tmp_path / "ace" / "input.yaml").read_text())["potential"]
+    assert potential["embeddings"]["ALL"] == {"npot": "FinnisSinclairShiftedScaled", "fs_parameters": [1, 1], "ndensity": 1}
+    assert potential["bonds"]["ALL"]["radbase"] == "ChebExpCos"
+    assert "envs/grace/bin/python -m elbench.train.ace_linear input.yaml" in (tmp_path / "ace" / "run.sh").read_text()
 
 
 def test_scripts_and_data(split_dir, tmp_path):

@@ -94,9 +94,11 @@ def test_rmse(fields: dict, split_dir: Path) -> dict:
 def entry_toml(fields: dict, dataset: str, dataset_sha: str, seed: int, rmse: dict | None) -> str:
     rec = fields["record"]
     gu = rec["gradient_updates"]
+    how = ("one linear least-squares solve" if gu["mode"] == "closed-form"
+           else f'{gu["effective_gradient_updates"]} gradient updates')
     lines = ["[[potential]]", f'name = "{fields["name"]}"', f'family = "{fields["family"]}"',
              f'description = "elbench-trained {fields["family"]} (preset {rec["preset"]}), training set '
-             f'{rec["training_set"]} of {dataset}, {gu["effective_gradient_updates"]} gradient updates"',
+             f'{rec["training_set"]} of {dataset}, {how}"',
              "files = ["]
     lines += [f'  {{ path = "{f["path"]}", sha256 = "{f["sha256"]}", role = "{f["role"]}" }},' for f in fields["files"]]
     lines += ["]", f"type_map = {json.dumps(fields['type_map'])}", f"cutoff_A = {fields['cutoff_A']}",

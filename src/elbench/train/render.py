@@ -46,10 +46,18 @@ def environment() -> jinja2.Environment:
     return env
 
 
-def gradient_update_plan(fam: Family, gradient_updates: int, n_train: int, batch_size: int) -> dict:
-    """How the requested GU becomes the family's knob, and the effective GU."""
+def gradient_update_plan(fam: Family, gradient_updates: int, n_train: int, batch_size: int,
+                         closed_form: bool = False) -> dict:
+    """How the requested GU becomes the family's knob, and the effective GU.
+
+    A closed-form preset (a linear least-squares solve) has no gradient updates to match: its plan says so
+    and counts the one full-batch solve.
+    """
     if gradient_updates < 1 or batch_size < 1 or n_train < 1:
         raise InputError("gradient updates, batch size and training-set size must be positive", key="gradient-updates")
+    if closed_form:
+        return {"mode": "closed-form", "epochs": 1, "batch_size": n_train, "effective_gradient_updates": 1,
+                "note": "one weighted linear least-squares solve; the requested gradient updates do not apply"}
     if fam.gu_mode == "epochs":
         batches = math.ceil(n_train / batch_size)
         epochs = max(1, round(gradient_updates / batches))
@@ -100,7 +108,7 @@ def render_training(
     cutoff = float(cutoff_A if cutoff_A is not None else fam.default_cutoff_A)
     if not 2.0 <= cutoff <= 12.0:
         raise InputError(f"cutoff {cutoff} Å is outside 2–12 Å", key="cutoff-A")
-    plan = gradient_update_plan(fam, gradient_updates, n_train, batch_size)
+    plan = gradient_update_plan(fam, gradient_updates, n_train, batch_size, preset_name in fam.closed_form)
     check_slurm(slurm or {})  # before anything is written: a bad setting leaves no half-made directory
     out.mkdir(parents=True, exist_ok=True)
     written = convert_splits(split_dir, fam.data_format, type_map, set_name, out / "data", environment=fam.environment)
@@ -148,7 +156,7 @@ def render_training(
         "seed": seed,
         "gradient_updates": {"requested": gradient_updates, **plan,
                              "definition": "GU = epochs x n_train / batch_size"},
-        "commands": [list(c) for c in fam.commands],
+        "commands": [list(c) for c in fam.commands_for(preset_name)],
         "model_files": list(fam.model_files),
         "data": {part: {"path": str(p.relative_to(out)), "source": str(split_dir / set_name / f"{part}.extxyz"),
                         "source_sha256": sha256_file(split_dir / set_name / f"{part}.extxyz")}
