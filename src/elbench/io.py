@@ -2,7 +2,8 @@
 
 Status, results and reports are always written through a temporary file in the
 same directory and an ``os.replace``, so a crash never leaves a file that looks
-complete but is not.
+complete but is not; whole directories (a built system, a rendered run) the same
+way through :func:`atomic_directory`.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import contextlib
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -43,6 +45,31 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+@contextlib.contextmanager
+def atomic_directory(path: str | Path) -> Iterator[Path]:
+    """Yield an empty temporary directory next to ``path``; on success it replaces ``path`` whole.
+
+    An existing ``path`` is moved aside first and removed after the swap. Whatever happens (an error, a
+    Ctrl-C even between ``mkdtemp`` and the assignment of its result), the temporary and replaced copies
+    are removed by name afterwards, so nothing half-written is left beside ``path``. OSError propagates;
+    callers turn it into their own message.
+    """
+    target = Path(path)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+        yield tmp
+        tmp.chmod(0o755)  # mkdtemp makes 0700; the result is an ordinary directory
+        if target.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+            target.replace(old / target.name)
+        tmp.replace(target)
+    finally:
+        for pattern in (f".{target.name}.tmp-*", f".{target.name}.old-*"):
+            for leftover in target.parent.glob(pattern):
+                shutil.rmtree(leftover, ignore_errors=True)
 
 
 def atomic_write_text(path: str | Path, text: str) -> Path:

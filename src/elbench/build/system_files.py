@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -27,7 +25,7 @@ from elbench.build.water import MIN_INTERMOLECULAR_A, MIN_OO_A, MIN_WATER_METAL_
 from elbench.build.ions import MIN_ION_ANY_A, MIN_ION_ION_A
 from elbench.config import SystemConfig
 from elbench.errors import InputError
-from elbench.io import read_json, sha256_file
+from elbench.io import atomic_directory, read_json, sha256_file
 from elbench.provenance import provenance
 
 #: Bump when the builder's output for the same settings changes (invalidates the skip hash).
@@ -153,17 +151,6 @@ def _write_files(interface: Interface, record: dict, directory: Path) -> None:
     (directory / "system.json").write_text(json.dumps(record, indent=2) + "\n")
 
 
-def _swap_in(tmp: Path, out: Path) -> None:
-    """Rename the finished tmp directory onto out, replacing an old build."""
-    old = None
-    if out.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-        out.replace(old / out.name)
-    tmp.replace(out)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
 def build_system(
     system_config: SystemConfig,
     n: int,
@@ -180,17 +167,8 @@ def build_system(
     record["provenance"] = provenance(inputs=inputs or {})
     out = Path(out_dir)
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    except OSError as err:
-        raise InputError(f"cannot create the system directory: {err.strerror}", file=out) from None
-    try:
-        _write_files(interface, record, tmp)
-        tmp.chmod(0o755)  # mkdtemp makes 0700; a built system is an ordinary directory
-        _swap_in(tmp, out)
+        with atomic_directory(out) as tmp:
+            _write_files(interface, record, tmp)
     except OSError as err:
         raise InputError(f"cannot write the system files: {err.strerror}", file=out) from None
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
     return record

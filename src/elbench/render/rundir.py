@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from elbench import __version__
 from elbench.elements import system_type_map
 from elbench.engines.lammps_binary import LammpsBinary, mpirun_path, resolve_binary
 from elbench.errors import InputError
-from elbench.io import atomic_write_json, sha256_file
+from elbench.io import atomic_directory, atomic_write_json, sha256_file
 from elbench.potentials.checks import check_cutoff, check_type_map
 from elbench.potentials.manifest import manifest_for_campaign
 from elbench.potentials.styles import choose_engine, pair_style_for
@@ -246,42 +245,16 @@ def write_runs(plans: list[RunPlan], *, force: bool = False) -> list[RunPlan]:
 
 
 def _write_one(plan: RunPlan) -> None:
-    target = plan.run_dir
     try:
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
-        except OSError as err:
-            raise InputError(f"cannot create the run directory: {err.strerror}", file=target) from None
-        try:
+        with atomic_directory(plan.run_dir) as tmp:
             (tmp / "in.lammps").write_text(plan.deck)
             (tmp / "run.sh").write_text(plan.script)
             (tmp / "run.sh").chmod(0o755)
             for name, src in plan.copies.items():
                 shutil.copyfile(src, tmp / name)
             atomic_write_json(tmp / "run.json", plan.record)
-            tmp.chmod(0o755)
-            if target.exists():
-                old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
-                target.replace(old / target.name)
-                tmp.replace(target)
-            else:
-                tmp.replace(target)
-        except OSError as err:
-            raise InputError(f"cannot write the run directory: {err.strerror}", file=target) from None
-    finally:
-        _remove_temporaries(target)
-
-
-def _remove_temporaries(target: Path) -> None:
-    """Remove this run directory's temporary and replaced copies, by name.
-
-    Matching by prefix (not by a variable) also catches a copy whose name was never bound: an
-    interrupt (Ctrl-C) can land between ``mkdtemp`` creating the directory and the assignment.
-    """
-    for pattern in (f".{target.name}.tmp-*", f".{target.name}.old-*"):
-        for leftover in target.parent.glob(pattern):
-            shutil.rmtree(leftover, ignore_errors=True)
+    except OSError as err:
+        raise InputError(f"cannot write the run directory: {err.strerror}", file=plan.run_dir) from None
 
 
 def render_campaign(campaign, *, force: bool = False, binary: LammpsBinary | None = None) -> list[RunPlan]:
