@@ -152,3 +152,21 @@ def test_mace_rmse_equals_mace_own_test_table(split_dir, tmp_path):
     row = re.findall(r"\|\s*Default_Default\s*\|\s*([0-9.]+)\s*\|\s*([0-9.]+)\s*\|", log)[-1]
     assert rec["overall"]["energy_meV_atom"] == pytest.approx(float(row[0]), abs=0.051)
     assert rec["overall"]["force_meV_A"] == pytest.approx(float(row[1]), abs=0.051)
+
+
+@pytest.mark.slow
+def test_train_run_command_reports_the_last_validation_rmse(split_dir, tmp_path):
+    """`elbench train run` (the CLI) on the closed-form ACE preset: seconds; it prints the curve's last
+    validation RMSEs to four significant figures."""
+    from typer.testing import CliRunner
+
+    from elbench.cli.main import app
+
+    out = tmp_path / "ace"
+    render_training("ace", split_dir, out, set_name="q4", seed=1)
+    r = CliRunner().invoke(app, ["train", "run", str(out)])
+    assert r.exit_code == 0, r.output
+    last = [row for row in csv.DictReader(open(out / "learning_curve.csv")) if row["split"] == "valid"][-1]
+    text = " ".join(r.output.split())
+    assert f"energy {float(last['energy_meV_atom']):.4g} meV/atom" in text
+    assert f"force {float(last['force_meV_A']):.4g} meV/Å" in text

@@ -1,6 +1,7 @@
 """Register trained models (from ``elbench train run``) as shipped potentials in potentials/manifest.toml.
 
     python potentials/trained/register.py TRAIN_DIR SPLIT_DIR [--stability STABILITY.json]
+    python potentials/trained/register.py --table      # README.md's results table, from the manifest
 
 TRAIN_DIR holds ``<family>-<set>/`` training directories (``elbench train render`` + ``run``), SPLIT_DIR the
 ``elbench dataset split`` output they were made from. For each finished training the model files, the
@@ -131,13 +132,39 @@ def write_block(entries: list[str]) -> None:
     atomic_write_text(MANIFEST, head + "\n\n" + BEGIN + "\n\n" + "\n".join(entries) + "\n" + END + tail.rstrip("\n") + "\n")
 
 
+def results_table() -> str:
+    """The README's results table (Markdown), from the manifest's trained entries."""
+    from elbench.potentials.manifest import load_manifest
+
+    rows = ["| model | family | trained on | receptive field (Å) | test RMSE E (meV/atom) | test RMSE F (meV/Å) "
+            "| NVT on the quickstart system | size (kB) |", "| --- | --- | --- | ---: | ---: | ---: | --- | ---: |"]
+    for entry in load_manifest(MANIFEST).entries.values():
+        t = entry.trained
+        if t is None:
+            continue
+        if t.nvt_blew_up_at_ps is not None:
+            stability = f"blew up at {t.nvt_blew_up_at_ps:g} ps"
+        else:
+            stability = f"{t.nvt_ps_without_blowup:g} ps, no blow-up" if t.nvt_ps_without_blowup > 0 else "not run"
+        field = entry.cutoff_A * max(1, entry.message_passing_layers)
+        rows.append(f"| `{entry.name}` | {entry.family} | {t.training_set} ({t.test_frames} test frames) | {field:g} | "
+                    f"{t.test_rmse_energy_meV_atom:g} | {t.test_rmse_force_meV_A:g} | {stability} | {t.size_bytes / 1000:.0f} |")
+    return "\n".join(rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("train_dir", type=Path)
-    parser.add_argument("split_dir", type=Path)
+    parser.add_argument("train_dir", type=Path, nargs="?")
+    parser.add_argument("split_dir", type=Path, nargs="?")
     parser.add_argument("--dataset", default="tests/data/reference_small.extxyz", help="repo-relative dataset path")
     parser.add_argument("--stability", type=Path, help="stability.json from potentials/trained/stability.py")
+    parser.add_argument("--table", action="store_true", help="only print the README's results table from the manifest")
     args = parser.parse_args()
+    if args.table:
+        print(results_table())
+        return
+    if args.train_dir is None or args.split_dir is None:
+        parser.error("TRAIN_DIR and SPLIT_DIR are needed (or --table)")
     stability = read_json(args.stability) if args.stability and args.stability.is_file() else {}
     splits = read_json(args.split_dir / "splits.json")
     dataset_sha = sha256_file(HERE.parent.parent / args.dataset)

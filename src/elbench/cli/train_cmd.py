@@ -77,8 +77,9 @@ def run(
 
     status = run_training(directory, timeout_s=timeout, nice=nice)
     final = status["final"]
-    console.print(f"done: {directory} (last {final['split']} RMSE: energy {final['energy_meV_atom']} meV/atom, "
-                  f"force {final['force_meV_A']} meV/Å); learning_curve.png written")
+    shown = {key: "n/a" if final[key] is None else f"{final[key]:.4g}" for key in ("energy_meV_atom", "force_meV_A")}
+    console.print(f"done: {directory} (last {final['split']} RMSE: energy {shown['energy_meV_atom']} meV/atom, "
+                  f"force {shown['force_meV_A']} meV/Å); learning_curve.png written")
 
 
 @train_app.command("curve")
