@@ -230,3 +230,50 @@ def test_report_without_results_still_writes(tmp_path):
     assert result.exit_code == 0, result.output
     md = (tmp_path / "empty" / "report" / "report.md").read_text()
     assert "reference: no analysed results for charge states [0, 1, 2, 3, 4]" in md
+
+
+def test_replicas_that_disagree_beyond_their_block_errors_get_their_spread_as_error():
+    """Two seeds at 0.0 and 1.0, each with block error 0.01: the pooled error is the spread's standard
+    error (0.5), not sqrt(2 x 0.01^2)/2; seeds that agree keep the propagated block error."""
+    from elbench.report.data import pool_profiles, pool_scalars, replica_error
+
+    assert pool_scalars([(0.0, 0.01), (1.0, 0.01)]) == pytest.approx((0.5, 0.5))
+    assert pool_scalars([(0.30, 0.02), (0.30, 0.02)]) == pytest.approx((0.30, math.sqrt(2) * 0.02 / 2))
+    assert pool_scalars([(0.2, math.nan), (0.4, math.nan)]) == pytest.approx((0.3, 0.1))  # no block errors: spread
+    assert pool_scalars([(0.7, 0.05)]) == (0.7, 0.05)
+    assert math.isnan(pool_scalars([(math.nan, 0.1)])[0])
+    values = np.array([[0.0, 1.0, 2.0], [0.0, 1.0, 4.0], [0.0, 1.0, 3.0]])
+    errors = np.full_like(values, 0.03)
+    np.testing.assert_allclose(replica_error(values, errors), [0.03 / math.sqrt(3), 0.03 / math.sqrt(3), 1 / math.sqrt(3)])
+    z = np.linspace(0.0, 2.0, 3)
+    pooled = pool_profiles([Profile(z_A=z, values={"rho": v}, errors={"rho": e}) for v, e in zip(values, errors)])
+    np.testing.assert_allclose(pooled.get("rho"), [0.0, 1.0, 3.0])
+    np.testing.assert_allclose(pooled.err("rho"), replica_error(values, errors))
+
+
+def test_reference_set_replicas_are_pooled(tmp_path):
+    """q<n>/s<seed>/ replicas of a reference set are averaged, with the replicas' error."""
+    from elbench.report.collect import load_reference_set
+
+    root = _reference_set(tmp_path / "flat", {"metal": "Au"})
+    flat = load_reference_set(root, [1])[1]
+    replicas = tmp_path / "replicas"
+    for seed, model in ((1, "shifted"), (2, "tilted")):
+        syn.write_profiles(replicas / "q1" / f"s{seed}" / "profiles.csv", model, 1)
+        syn.write_summary(replicas / "q1" / f"s{seed}" / "summary.json", model, 1)
+    pooled = load_reference_set(replicas, [1])[1]
+    assert pooled.seeds == [1, 2]
+    tilted = load_reference_set(_single(tmp_path / "tilted", "tilted"), [1])[1]
+    key = "first_layer_cos_theta"
+    assert abs(flat.scalars[key] - tilted.scalars[key]) > 0.05  # the two replicas really disagree
+    expected = (flat.scalars[key] + tilted.scalars[key]) / 2
+    assert pooled.scalars[key] == pytest.approx(expected)
+    spread = abs(flat.scalars[key] - tilted.scalars[key]) / 2  # std(ddof=1)/sqrt(2) of two values
+    assert pooled.scalar_errors[key] == pytest.approx(max(spread, math.hypot(flat.scalar_errors[key],
+                                                                          tilted.scalar_errors[key]) / 2))
+
+
+def _single(root, model):
+    syn.write_profiles(root / "q1" / "profiles.csv", model, 1)
+    syn.write_summary(root / "q1" / "summary.json", model, 1)
+    return root

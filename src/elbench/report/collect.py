@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -135,9 +136,11 @@ def _same(a, b) -> bool:
 
 
 def load_reference_set(directory: Path, charge_states: list[int]) -> dict[int, StateResult]:
+    """A reference set's results per charge state: ``q<n>/`` itself, or its replicas ``q<n>/s<seed>/`` pooled."""
     out = {}
     for n in charge_states:
-        res = load_state_result(REFERENCE_MODEL, n, [(0, directory / f"q{n}")])
+        replicas = sorted((int(d.name[1:]), d) for d in (directory / f"q{n}").glob("s*") if re.fullmatch(r"s\d+", d.name))
+        res = load_state_result(REFERENCE_MODEL, n, replicas or [(0, directory / f"q{n}")])
         if res is not None:
             out[n] = res
     return out

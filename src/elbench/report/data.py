@@ -152,8 +152,23 @@ def summary_scalar(summary: dict, name: str) -> tuple[float, float]:
     return math.nan, math.nan
 
 
+def replica_error(values: np.ndarray, errors: np.ndarray) -> np.ndarray:
+    """Standard error of the mean of replicas along axis 0: the larger of the propagated block errors,
+    sqrt(sum of sigma^2)/N, and the replicas' own spread, std/sqrt(N).
+
+    Block errors miss motions slower than a block: at a charged electrode the Na+ ions stay adsorbed
+    or solvated for tens of ps, and the first water layer's orientation follows them. Independent
+    replicas that disagree beyond their block errors show it, and then their spread is the honest error.
+    A missing block error (NaN) leaves the spread.
+    """
+    propagated = np.sqrt((errors ** 2).sum(axis=0)) / values.shape[0]
+    if values.shape[0] < 2:
+        return propagated
+    return np.fmax(propagated, values.std(axis=0, ddof=1) / np.sqrt(values.shape[0]))
+
+
 def pool_profiles(profiles: list[Profile]) -> Profile:
-    """Average seeds' profiles on the first one's grid; errors combined as independent replicas."""
+    """Average seeds' profiles on the first one's grid; errors as :func:`replica_error`, bin by bin."""
     if len(profiles) == 1:
         return profiles[0]
     base = profiles[0]
@@ -163,21 +178,17 @@ def pool_profiles(profiles: list[Profile]) -> Profile:
         vals = np.array([np.interp(base.z_A, p.z_A, p.get(name)) for p in profiles])
         errs = np.array([np.interp(base.z_A, p.z_A, p.err(name)) for p in profiles])
         values[name] = vals.mean(axis=0)
-        errors[name] = np.sqrt((errs**2).sum(axis=0)) / len(profiles)
+        errors[name] = replica_error(vals, errs)
     return Profile(z_A=base.z_A.copy(), values=values, errors=errors)
 
 
 def pool_scalars(pairs: list[tuple[float, float]]) -> tuple[float, float]:
-    """Mean of seeds' values, error sqrt(Σσ²)/N; when errors are missing, the spread's standard error."""
-    vals = np.array([p[0] for p in pairs if math.isfinite(p[0])])
-    errs = np.array([p[1] for p in pairs if math.isfinite(p[0])])
+    """Mean of seeds' (value, error) pairs with the error of :func:`replica_error` (NaN values dropped)."""
+    vals = np.array([p[0] for p in pairs if math.isfinite(p[0])], dtype=float)
+    errs = np.array([p[1] for p in pairs if math.isfinite(p[0])], dtype=float)
     if len(vals) == 0:
         return math.nan, math.nan
-    if np.all(np.isfinite(errs)):
-        return float(vals.mean()), float(np.sqrt((errs**2).sum()) / len(vals))
-    if len(vals) > 1:
-        return float(vals.mean()), float(vals.std(ddof=1) / math.sqrt(len(vals)))
-    return float(vals[0]), math.nan
+    return float(vals.mean()), float(replica_error(vals, errs))
 
 
 def load_state_result(model: str, n: int, seed_dirs: list[tuple[int, Path]]) -> StateResult | None:
