@@ -115,8 +115,9 @@ def _stability(run: Path) -> dict | None:
     log = next((run / name for name in ("log_ext.lammps", "log.lammps") if (run / name).is_file()), None)
     if log is None:
         return None
+    text = log.read_text(errors="replace")
     rows, in_md = [], False
-    for line in log.read_text(errors="replace").splitlines():
+    for line in text.splitlines():
         words = line.split()
         if words[:3] == ["Step", "Time", "Temp"]:
             in_md = True
@@ -125,7 +126,7 @@ def _stability(run: Path) -> dict | None:
         else:
             in_md = False
     temps = [r[2] for r in rows]
-    return {"log": log.name, "completed": "Total wall time" in log.read_text(errors="replace"),
+    return {"log": log.name, "completed": "Total wall time" in text,
             "last_step": rows[-1][0] if rows else None, "last_time_ps": rows[-1][1] if rows else None,
             "temperature_K_min_max": [min(temps), max(temps)] if temps else None}
 

@@ -133,7 +133,8 @@ def write_block(entries: list[str]) -> None:
 
 
 def results_table() -> str:
-    """The README's results table (Markdown), from the manifest's trained entries."""
+    """The README's results table (Markdown), from the manifest's trained entries; the NVT column is the
+    registry's own stability status, as `elbench potentials list` and the report show it."""
     from elbench.potentials.manifest import load_manifest
 
     rows = ["| model | family | trained on | receptive field (Å) | test RMSE E (meV/atom) | test RMSE F (meV/Å) "
@@ -142,13 +143,9 @@ def results_table() -> str:
         t = entry.trained
         if t is None:
             continue
-        if t.nvt_blew_up_at_ps is not None:
-            stability = f"blew up at {t.nvt_blew_up_at_ps:g} ps"
-        else:
-            stability = f"{t.nvt_ps_without_blowup:g} ps, no blow-up" if t.nvt_ps_without_blowup > 0 else "not run"
-        field = entry.cutoff_A * max(1, entry.message_passing_layers)
-        rows.append(f"| `{entry.name}` | {entry.family} | {t.training_set} ({t.test_frames} test frames) | {field:g} | "
-                    f"{t.test_rmse_energy_meV_atom:g} | {t.test_rmse_force_meV_A:g} | {stability} | {t.size_bytes / 1000:.0f} |")
+        rows.append(f"| `{entry.name}` | {entry.family} | {t.training_set} ({t.test_frames} test frames) | "
+                    f"{entry.receptive_field_A:g} | {t.test_rmse_energy_meV_atom:g} | {t.test_rmse_force_meV_A:g} | "
+                    f"{t.stability_status} | {t.size_bytes / 1000:.0f} |")
     return "\n".join(rows)
 
 

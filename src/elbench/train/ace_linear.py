@@ -84,13 +84,13 @@ def fit(config_path: Path) -> dict:
     weights = row_weights(train.df["NUMBER_OF_ATOMS"].to_numpy(), kappa)
     coeffs = solve(design, train.get_target_vector(), weights, l2)
     zero = np.zeros_like(coeffs)
-    write_metrics(directory / "metrics.txt", [(0, *errors(train, zero)), (1, *errors(train, coeffs))])
     result = {"n_functions": int(design.shape[1]), "train": errors(train, coeffs)}
+    write_metrics(directory / "metrics.txt", [(0, *errors(train, zero)), (1, *result["train"])])
     test_file = config["data"].get("test_filename")
     if test_file:
         test = LinearACEDataset(train.basis, load_frames(directory / test_file, reference))
-        write_metrics(directory / "test_metrics.txt", [(0, *errors(test, zero)), (1, *errors(test, coeffs))])
         result["test"] = errors(test, coeffs)
+        write_metrics(directory / "test_metrics.txt", [(0, *errors(test, zero)), (1, *result["test"])])
     train.basis.basis_coeffs = coeffs
     train.basis.to_BBasisConfiguration().save(str(directory / "output_potential.yaml"))
     return result
