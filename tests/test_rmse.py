@@ -89,3 +89,52 @@ def test_rmse_json_has_the_report_layout():
     assert o["energy_rmse_meV_atom"] == o["energy_meV_atom"] and o["force_rmse_meV_A"] == pytest.approx(1.0)
     assert rec["frames"][0]["energy_pred_eV"] - rec["frames"][0]["energy_ref_eV"] == pytest.approx(0.01)
     assert len(rec["forces"]["ref_eV_A"]) == len(rec["forces"]["charge_state"]) == len(rec["parity"]["force"])
+
+
+def _dp_test_blocks(log: str) -> dict[str, dict[str, float]]:
+    """`dp test`'s printed errors per tested system (by directory name) and for its weighted average ('all')."""
+    blocks: dict[str, dict[str, float]] = {}
+    current = None
+    for line in log.splitlines():
+        if "# testing system :" in line:
+            current = Path(line.split("# testing system :")[1].strip()).name
+        elif "weighted average of errors" in line:
+            current = "all"
+        elif current is not None:
+            for key, label in (("energy", "Energy RMSE/Natoms"), ("force", "Force  RMSE ")):
+                if label in line:
+                    blocks.setdefault(current, {})[key] = float(line.split(":")[-1].split()[0])
+    return blocks
+
+
+@pytest.mark.lammps
+def test_dp_rmse_equals_dp_test(tmp_path):
+    """For a DP model `elbench rmse` gives the numbers `dp test` prints on the same data, per charge state
+    (one deepmd system each, as `elbench dataset convert` writes them) and overall (dp's weighted average)."""
+    import subprocess
+
+    from family_runs import REPO, require_env
+
+    from elbench.dataset import convert
+
+    dp = require_env("dp").parent / "dp"
+    frames = read_frames(DATA / "reference_small.extxyz")
+    systems = convert.write_deepmd(frames, tmp_path / "deepmd", ["Au", "O", "H", "Na"])
+    out = tmp_path / "rmse.json"
+    r = runner.invoke(app, ["rmse", "dp-tiny", str(DATA / "reference_small.extxyz"), "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    rec = json.loads(out.read_text())
+    proc = subprocess.run([str(dp), "test", "-m", str(REPO / "potentials/dp-tiny/dp-tiny.pb"), "-s",
+                           str(tmp_path / "deepmd"), "-n", "100000"], capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    blocks = _dp_test_blocks(proc.stdout + proc.stderr)
+    assert len(blocks) == len(systems) + 1, sorted(blocks)
+    for sys_dir in systems:
+        n = sys_dir.name.split("_q")[1].split("_")[0]
+        ours = rec["per_charge_state"][n]
+        # dp prints 7 significant digits (eV): compare at that precision
+        assert ours["energy_meV_atom"] == pytest.approx(blocks[sys_dir.name]["energy"] * 1000, rel=2e-6)
+        assert ours["force_meV_A"] == pytest.approx(blocks[sys_dir.name]["force"] * 1000, rel=2e-6)
+    assert rec["overall"]["energy_meV_atom"] == pytest.approx(blocks["all"]["energy"] * 1000, rel=2e-6)
+    assert rec["overall"]["force_meV_A"] == pytest.approx(blocks["all"]["force"] * 1000, rel=2e-6)
+    assert rec["overall"]["force_meV_A"] > 50  # a tiny model: the comparison is of real, non-zero errors
