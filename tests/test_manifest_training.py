@@ -128,10 +128,31 @@ def test_check_runs_record_checks(tmp_path: Path) -> None:
     (12.5, None, 50.0, "ran 12.5 ps, target 50 ps not tested"),
 ])
 def test_stability_status(ran, blew, target, expected) -> None:
-    rec = TrainingRecord.model_validate(
-        {k: (v.strip('"') if v.startswith('"') else float(v) if "." in v else int(v)) for k, v in RECORD.items()}
-        | {"nvt_ps_without_blowup": ran, "nvt_blew_up_at_ps": blew, "stability_target_ps": target})
+    rec = _record(nvt_ps_without_blowup=ran, nvt_blew_up_at_ps=blew, stability_target_ps=target)
     assert rec.stability_status == expected
+    assert rec.ran_to_target == (expected == "stable")
+
+
+def _record(**fields) -> TrainingRecord:
+    return TrainingRecord.model_validate(
+        {k: (v.strip('"') if v.startswith('"') else float(v) if "." in v else int(v)) for k, v in RECORD.items()} | fields)
+
+
+@pytest.mark.parametrize("ran, blew, peak, ref, expected", [
+    # water lifted off: the first O peak is 4.5 Å further out than the reference's (DEWETTING_SHIFT_A = 1.5)
+    (20.0, None, 7.25, 2.75, "stable; water off the metal (first O peak 7.2 Å, reference 2.8 Å)"),
+    (2.0, None, 7.25, 2.75, "ran 2 ps, target 20 ps not tested; water off the metal (first O peak 7.2 Å, reference 2.8 Å)"),
+    (20.0, None, 4.2, 2.75, "stable"),     # 1.45 Å further out: still within the reference's first layer
+    (20.0, None, 2.6, 2.75, "stable"),     # closer to the metal is not dewetting
+    (20.0, None, 7.25, None, "stable"),    # no reference to compare with
+    (1.0, 1.5, 7.25, 2.75, "blew-up at 1.5 ps"),
+])
+def test_water_off_the_metal_is_part_of_the_status(ran, blew, peak, ref, expected) -> None:
+    """A run that kept together but whose water left the metal says so; a blow-up says only that."""
+    rec = _record(nvt_ps_without_blowup=ran, nvt_blew_up_at_ps=blew, nvt_first_O_peak_A=peak,
+                  reference_first_O_peak_A=ref)
+    assert rec.stability_status == expected
+    assert rec.water_off_metal == ("water off" in expected)
 
 
 # --------------------------------------------------------------------------- invalid records: exit 2 naming the key

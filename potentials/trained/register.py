@@ -122,6 +122,9 @@ def entry_toml(fields: dict, dataset: str, dataset_sha: str, seed: int, rmse: di
                   f"nvt_ps_without_blowup = {float(stab.get('nvt_ps_without_blowup', 0.0))}"]
         if stab.get("nvt_blew_up_at_ps") is not None:
             lines.append(f"nvt_blew_up_at_ps = {float(stab['nvt_blew_up_at_ps'])}")
+        for key in ("nvt_first_O_peak_A", "reference_first_O_peak_A"):
+            if stab.get(key) is not None:
+                lines.append(f"{key} = {float(stab[key])}")
     return "\n".join(lines) + "\n"
 
 

@@ -8,6 +8,11 @@ PS picoseconds of NVT after the deck's minimisation, with elbench's blow-up chec
 (atoms closer than 0.6 A, more than 10 % of waters broken, temperature far above the target). The result
 ({name: {"nvt_ps_without_blowup", "nvt_blew_up_at_ps", "charge_state", "engine"}}) is merged into --json,
 which potentials/trained/register.py reads into each manifest entry.
+
+A run of at least MIN_INTERFACE_PS that kept together is also analysed (`elbench analyze -c`): its first
+water-O density peak above the top Au plane ("nvt_first_O_peak_A") is recorded beside the reference set's
+at the same charge state ("reference_first_O_peak_A"), measured the way `elbench report` measures both,
+so the registry can say when a model's water left the metal without anything blowing up.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ from elbench.io import atomic_write_json, read_json
 ELBENCH = [str(Path(sys.executable).with_name("elbench"))]
 TIMESTEP_FS = 0.5
 DUMP_EVERY = 20
+MIN_INTERFACE_PS = 2.0  # shorter runs still show the packed start, not the model's interface
+REFERENCE_SET = Path(__file__).resolve().parents[2] / "analysis" / "reference" / "quickstart"
 
 
 def campaign_text(name: str, charge_state: int, nvt_ps: float) -> str:
@@ -61,11 +68,31 @@ def run_one(out: Path, name: str, nvt_ps: float) -> dict:
               "reason": status.get("reason", "")}
     if status.get("state") == "done":
         result |= {"nvt_ps_without_blowup": nvt_ps, "nvt_blew_up_at_ps": None}
+        if nvt_ps >= MIN_INTERFACE_PS:
+            result |= first_O_peaks(toml, name, n)
     else:
         failed_ps = float(status.get("failed_step") or 0) * TIMESTEP_FS / 1000.0
         result |= {"nvt_ps_without_blowup": max(0.0, failed_ps - DUMP_EVERY * TIMESTEP_FS / 1000.0),
                    "nvt_blew_up_at_ps": failed_ps}
     return result
+
+
+def first_O_peaks(toml: Path, name: str, n: int) -> dict:
+    """The run's and the reference set's first O density peak (Å above the top Au plane), as the report measures them."""
+    from elbench.config import load_campaign
+    from elbench.report.collect import load_reference_set
+    from elbench.report.data import load_state_result
+    from elbench.report.metrics import observables_of
+
+    proc = subprocess.run([*ELBENCH, "analyze", "-c", str(toml)], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"{name}: elbench analyze failed: {proc.stderr.strip()[-400:]}")
+    campaign = load_campaign(toml)
+    seeds = [(s, campaign.result_dir(name, n, s)) for s in campaign.config.md.seeds]
+    ours = load_state_result(name, n, seeds)
+    reference = load_reference_set(REFERENCE_SET, [n]).get(n)
+    peak = lambda res: None if res is None else round(observables_of(res)["o_peak_position_A"][0], 3)  # noqa: E731
+    return {"nvt_first_O_peak_A": peak(ours), "reference_first_O_peak_A": peak(reference)}
 
 
 def main() -> None:
@@ -80,9 +107,11 @@ def main() -> None:
         results[name] = run_one(args.out, name, float(ps))
         atomic_write_json(args.json, results)
         r = results[name]
+        peaks = (f" first O peak {r['nvt_first_O_peak_A']} A (reference {r['reference_first_O_peak_A']} A)"
+                 if "nvt_first_O_peak_A" in r else "")
         print(f"{name:16s} n={r['charge_state']} {r['state']:6s} {r['nvt_ps_without_blowup']:.3f} ps without blow-up "
-              f"{'' if r['nvt_blew_up_at_ps'] is None else '(blew up at %.3f ps: %s)' % (r['nvt_blew_up_at_ps'], r['reason'])}",
-              flush=True)
+              f"{'' if r['nvt_blew_up_at_ps'] is None else '(blew up at %.3f ps: %s)' % (r['nvt_blew_up_at_ps'], r['reason'])}"
+              f"{peaks}", flush=True)
 
 
 if __name__ == "__main__":

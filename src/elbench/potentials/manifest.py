@@ -66,6 +66,11 @@ class ModelFile(StrictModel):
         return check_relative_path(value)
 
 
+#: A first water layer this much further from the metal than the reference's is "water off the metal" (Å);
+#: the reference's first O peak and first-layer boundary are ~1.4 Å apart on Au(111).
+DEWETTING_SHIFT_A = 1.5
+
+
 class TrainingRecord(StrictModel):
     """How a shipped model was trained, how well it fits held-out data, and whether its MD stays in one piece."""
 
@@ -84,6 +89,10 @@ class TrainingRecord(StrictModel):
     nvt_ps_without_blowup: float = Field(ge=0.0, description="NVT at 300 K on the quickstart system that ran without a blow-up")
     nvt_blew_up_at_ps: float | None = Field(None, ge=0.0, description="unset: no blow-up within nvt_ps_without_blowup")
     stability_target_ps: float = Field(20.0, gt=0.0)
+    nvt_first_O_peak_A: float | None = Field(
+        None, ge=0.0, description="first water-O density peak above the top metal plane in that NVT run; unset: not measured")
+    reference_first_O_peak_A: float | None = Field(
+        None, ge=0.0, description="the reference's first O peak at the same charge state, for comparison")
 
     @field_validator("dataset")
     @classmethod
@@ -117,13 +126,33 @@ class TrainingRecord(StrictModel):
         return None if self.training_set == "mixed" else int(self.training_set[1:])
 
     @property
+    def ran_to_target(self) -> bool:
+        """The stability target ran without a blow-up."""
+        return self.nvt_blew_up_at_ps is None and self.nvt_ps_without_blowup >= self.stability_target_ps
+
+    @property
+    def water_off_metal(self) -> bool:
+        """The run's first water layer sits more than DEWETTING_SHIFT_A further from the metal than the reference's.
+
+        The blow-up checks (close contacts, broken waters, runaway temperature) do not see a model whose
+        water lifts off the surface and stays intact; this does.
+        """
+        if self.nvt_blew_up_at_ps is not None or self.nvt_first_O_peak_A is None or self.reference_first_O_peak_A is None:
+            return False
+        return self.nvt_first_O_peak_A - self.reference_first_O_peak_A > DEWETTING_SHIFT_A
+
+    @property
     def stability_status(self) -> str:
-        """'stable', 'blew-up at X ps' or 'ran X ps, target Y ps not tested'."""
+        """'stable', 'blew-up at X ps' or 'ran X ps, target Y ps not tested'; '; water off the metal (...)' added
+        when the run kept together but its first water layer left the surface."""
         if self.nvt_blew_up_at_ps is not None:
             return f"blew-up at {self.nvt_blew_up_at_ps:g} ps"
-        if self.nvt_ps_without_blowup >= self.stability_target_ps:
-            return "stable"
-        return f"ran {self.nvt_ps_without_blowup:g} ps, target {self.stability_target_ps:g} ps not tested"
+        status = ("stable" if self.ran_to_target
+                  else f"ran {self.nvt_ps_without_blowup:g} ps, target {self.stability_target_ps:g} ps not tested")
+        if self.water_off_metal:
+            status += (f"; water off the metal (first O peak {self.nvt_first_O_peak_A:.1f} Å, "
+                       f"reference {self.reference_first_O_peak_A:.1f} Å)")
+        return status
 
 
 class PotentialEntry(StrictModel):

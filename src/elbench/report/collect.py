@@ -203,7 +203,7 @@ def _record_info(rec) -> dict:
         "test_rmse_force_meV_A": rec.test_rmse_force_meV_A,
         "test_frames": rec.test_frames,
         "stability": rec.stability_status,
-        "stable": False if rec.nvt_blew_up_at_ps is not None else (True if rec.stability_status == "stable" else None),
+        "stable": False if rec.nvt_blew_up_at_ps is not None else (True if rec.ran_to_target else None),
     }
 
 
