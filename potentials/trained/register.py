@@ -2,6 +2,7 @@
 
     python potentials/trained/register.py TRAIN_DIR SPLIT_DIR [--stability STABILITY.json]
     python potentials/trained/register.py --table      # README.md's results table, from the manifest
+    python potentials/trained/register.py --restamp --stability STABILITY.json   # re-measured stability only
 
 TRAIN_DIR holds ``<family>-<set>/`` training directories (``elbench train render`` + ``run``), SPLIT_DIR the
 ``elbench dataset split`` output they were made from. For each finished training the model files, the
@@ -65,20 +66,27 @@ def ship(train_dir: Path, split_dir: Path, stability: dict) -> dict | None:
         listed.append({"path": f"trained/{name}/{dst}", "sha256": sha256_file(out / dst), "role": role})
     shutil.copyfile(train_dir / "learning_curve.png", out / "learning_curve.png")
     single = record["training_set"] != "mixed"
-    states = [int(record["training_set"][1:])] if single else sorted(_charge_states(split_dir / "mixed" / "train.extxyz"))
+    seen, area = _charge_states_and_area(split_dir / record["training_set"] / "train.extxyz")
+    states = [int(record["training_set"][1:])] if single else sorted(seen)
     return {
         "name": name, "family": record["family"], "files": listed, "type_map": record["type_map"],
         "cutoff_A": record["cutoff_A"], "message_passing_layers": record["message_passing_layers"],
-        "trained_charge_states": states, "training": "single" if single else "mixed",
+        "trained_charge_states": states, "trained_area_A2": area, "training": "single" if single else "mixed",
         "environment": record["environment"], "extra": extra, "record": record,
         "stability": stability.get(name, {}),
     }
 
 
-def _charge_states(extxyz: Path) -> set[int]:
+def _charge_states_and_area(extxyz: Path) -> tuple[set[int], float]:
+    """The charge states of a training split and the lateral area of its cell (one area: n means one σ)."""
     from elbench.dataset.frames import read_frames
+    from elbench.surface_charge import lateral_area_A2
 
-    return {int(a.info["charge_state"]) for a in read_frames(extxyz)}
+    frames = read_frames(extxyz)
+    areas = sorted({round(lateral_area_A2(a.cell), 6) for a in frames})
+    if len(areas) != 1:
+        raise SystemExit(f"{extxyz}: frames on cells of different lateral area {areas}: a charge state is no one surface charge")
+    return {int(a.info["charge_state"]) for a in frames}, areas[0]
 
 
 def test_rmse(fields: dict, split_dir: Path) -> dict:
@@ -105,6 +113,7 @@ def entry_toml(fields: dict, dataset: str, dataset_sha: str, seed: int, rmse: di
     lines += ["]", f"type_map = {json.dumps(fields['type_map'])}", f"cutoff_A = {fields['cutoff_A']}",
               f"message_passing_layers = {fields['message_passing_layers']}",
               f"trained_charge_states = {json.dumps(fields['trained_charge_states'])}",
+              f"trained_area_A2 = {fields['trained_area_A2']}",
               f'training = "{fields["training"]}"', f'environment = "{fields["environment"]}"']
     lines += [f'{key} = "{value}"' for key, value in fields["extra"].items()]
     lines += [f'citation = "{CITATION[fields["family"]]}"',
@@ -118,14 +127,36 @@ def entry_toml(fields: dict, dataset: str, dataset_sha: str, seed: int, rmse: di
                   f"gradient_updates = {gu['effective_gradient_updates']}", f"batch_size = {gu['batch_size']}",
                   f'input = "{path_of["training_input"]}"', f'learning_curve = "{path_of["learning_curve"]}"',
                   f"test_rmse_energy_meV_atom = {rmse['energy']:.4g}", f"test_rmse_force_meV_A = {rmse['force']:.4g}",
-                  f"test_frames = {rmse['frames']}", f"size_bytes = {model_bytes}",
-                  f"nvt_ps_without_blowup = {float(stab.get('nvt_ps_without_blowup', 0.0))}"]
-        if stab.get("nvt_blew_up_at_ps") is not None:
-            lines.append(f"nvt_blew_up_at_ps = {float(stab['nvt_blew_up_at_ps'])}")
-        for key in ("nvt_first_O_peak_A", "reference_first_O_peak_A"):
-            if stab.get(key) is not None:
-                lines.append(f"{key} = {float(stab[key])}")
+                  f"test_frames = {rmse['frames']}", f"size_bytes = {model_bytes}"]
+        lines += stability_lines(stab)
     return "\n".join(lines) + "\n"
+
+
+STABILITY_KEYS = ("nvt_ps_without_blowup", "nvt_blew_up_at_ps", "nvt_first_O_peak_A", "reference_first_O_peak_A")
+
+
+def stability_lines(stab: dict) -> list[str]:
+    """The [potential.trained] stability keys of one stability.json entry (untested: 0 ps)."""
+    lines = [f"nvt_ps_without_blowup = {float(stab.get('nvt_ps_without_blowup', 0.0))}"]
+    lines += [f"{key} = {float(stab[key])}" for key in STABILITY_KEYS[1:] if stab.get(key) is not None]
+    return lines
+
+
+def restamp(stability: dict, area_A2: float) -> list[str]:
+    """The shipped entries with their stability keys from stability.json and trained_area_A2 re-written, the rest
+    kept: for facts measured after training (the training directories are not kept)."""
+    block = MANIFEST.read_text().split(BEGIN, 1)[1].split(END, 1)[0]
+    entries = []
+    for text in ("[[potential]]" + e for e in block.split("[[potential]]")[1:]):
+        name = text.split('name = "', 1)[1].split('"', 1)[0]
+        kept = [ln for ln in text.strip("\n").splitlines()
+                if not ln.startswith("trained_area_A2 =") and ln.split(" =")[0] not in STABILITY_KEYS]
+        at = next(i for i, ln in enumerate(kept) if ln.startswith("trained_charge_states ="))
+        kept.insert(at + 1, f"trained_area_A2 = {area_A2}")
+        if name in stability:
+            kept += stability_lines(stability[name])
+        entries.append("\n".join(kept) + "\n")
+    return entries
 
 
 def write_block(entries: list[str]) -> None:
@@ -159,9 +190,16 @@ def main() -> None:
     parser.add_argument("--dataset", default="tests/data/reference_small.extxyz", help="repo-relative dataset path")
     parser.add_argument("--stability", type=Path, help="stability.json from potentials/trained/stability.py")
     parser.add_argument("--table", action="store_true", help="only print the README's results table from the manifest")
+    parser.add_argument("--restamp", action="store_true",
+                        help="only re-write the shipped entries' stability (from --stability) and training-cell area "
+                             "(from --dataset), without the training directories")
     args = parser.parse_args()
     if args.table:
         print(results_table())
+        return
+    if args.restamp:
+        _, area = _charge_states_and_area(HERE.parent.parent / args.dataset)
+        write_block(restamp(read_json(args.stability) if args.stability else {}, area))
         return
     if args.train_dir is None or args.split_dir is None:
         parser.error("TRAIN_DIR and SPLIT_DIR are needed (or --table)")

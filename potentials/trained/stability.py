@@ -3,7 +3,7 @@
     python potentials/trained/stability.py OUT_DIR NAME:PS [NAME:PS ...] [--json stability.json]
 
 For each registry model NAME: a one-model campaign on the quickstart system (6 x 8 Au(111), 3 layers,
-12 A water; the charge state the model was trained on, n = 2 for mixed training), 300 K, 0.5 fs, CSVR,
+12 A water; at the surface charge a single-charge model was trained on, n = 2 for mixed training), 300 K, 0.5 fs, CSVR,
 PS picoseconds of NVT after the deck's minimisation, with elbench's blow-up checks on every dumped frame
 (atoms closer than 0.6 A, more than 10 % of waters broken, temperature far above the target). The result
 ({name: {"nvt_ps_without_blowup", "nvt_blew_up_at_ps", "charge_state", "engine"}}) is merged into --json,
@@ -45,11 +45,25 @@ def campaign_text(name: str, charge_state: int, nvt_ps: float) -> str:
 
 
 def charge_state_of(name: str) -> int:
+    """The quickstart charge state a model is tested at: for single-charge models the one whose surface charge is
+    the one trained on (the quickstart cell is 3x the training cell: n = 4 there is n = 12 here); n = 2
+    (σ = −9.3 µC/cm², inside the trained range) for mixed models."""
+    from elbench.build.slab import fcc111_area_A2
     from elbench.potentials.manifest import load_manifest
     from elbench.resources import builtin_manifest
+    from elbench.surface_charge import cations_for_sigma
+    from elbench.templates_campaign import quickstart_config
 
     entry = load_manifest(builtin_manifest()).get(name)
-    return entry.trained_charge_states[0] if entry.training == "single" else 2
+    if entry.training != "single":
+        return 2
+    if not entry.trained_sigma_uC_cm2:
+        return entry.trained_charge_states[0]
+    system = quickstart_config().system
+    n = cations_for_sigma(entry.trained_sigma_uC_cm2[0], fcc111_area_A2(system.metal, tuple(system.repeats)))
+    if n is None:
+        raise SystemExit(f"{name}: no cation count gives its trained surface charge on the quickstart cell")
+    return n
 
 
 def run_one(out: Path, name: str, nvt_ps: float) -> dict:

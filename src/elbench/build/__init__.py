@@ -8,6 +8,7 @@
 * :mod:`.system_files` — ``systems/q<n>/`` written atomically, ``build_system``.
 """
 
-from elbench.build.system_files import build_system, is_up_to_date, sigma_uC_cm2, system_hash, system_state
+from elbench.build.system_files import build_system, is_up_to_date, system_hash, system_state
+from elbench.surface_charge import sigma_uC_cm2
 
 __all__ = ["build_system", "is_up_to_date", "sigma_uC_cm2", "system_hash", "system_state"]

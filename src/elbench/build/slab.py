@@ -49,6 +49,12 @@ class Slab:
         return len(self.positions)
 
 
+def fcc111_area_A2(metal: str, repeats: tuple[int, int]) -> float:
+    """Lateral area of the orthogonal fcc(111) cell :func:`build_slab` makes, without building it."""
+    a_nn = FCC_LATTICE_CONSTANT_A[metal] / math.sqrt(2.0)
+    return repeats[0] * a_nn * repeats[1] * a_nn * math.sqrt(3.0) / 2.0
+
+
 def layer_spacing_A(lattice_constant_A: float) -> float:
     """Distance between (111) planes of an fcc crystal: a / sqrt(3)."""
     return lattice_constant_A / math.sqrt(3.0)

@@ -17,7 +17,6 @@ from pathlib import Path
 import ase
 import ase.io
 import numpy as np
-from scipy.constants import elementary_charge
 
 from elbench.build.assemble import Interface, assemble_interface, packing_key
 from elbench.build.lammps_data import atomic_data, full_data, wrapped_positions
@@ -27,6 +26,7 @@ from elbench.config import SystemConfig
 from elbench.errors import InputError
 from elbench.io import atomic_directory, read_json, sha256_file
 from elbench.provenance import provenance
+from elbench.surface_charge import sigma_uC_cm2
 
 #: Bump when the builder's output for the same settings changes (invalidates the skip hash).
 BUILDER_VERSION = 1
@@ -38,11 +38,6 @@ WATER_DENSITY_DEFINITION = (
     "where all water O and cations are placed; volume per molecule = region volume / (waters + cations), "
     "i.e. each cation takes the volume of the water it replaced"
 )
-
-
-def sigma_uC_cm2(n_cations: int, area_A2: float) -> float:
-    """Surface charge density of the metal, σ = −n·e/A, in µC/cm² (CODATA 2018 e)."""
-    return -n_cations * elementary_charge / (area_A2 * 1.0e-16) * 1.0e6
 
 
 def system_hash(config: SystemConfig, n: int) -> str:

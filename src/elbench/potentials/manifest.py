@@ -25,6 +25,7 @@ from elbench.config import StrictModel, check_safe_name, check_single_line, vali
 from elbench.elements import is_element
 from elbench.errors import InputError
 from elbench.io import read_toml, sha256_file
+from elbench.surface_charge import same_sigma, sigma_uC_cm2
 
 Family = Literal["dp", "dp-mp", "ace", "grace", "mace", "esen", "reference"]
 FAMILIES: tuple[str, ...] = ("dp", "dp-mp", "ace", "grace", "mace", "esen", "reference")
@@ -164,12 +165,29 @@ class PotentialEntry(StrictModel):
     cutoff_A: float = Field(gt=0.0, le=30.0)
     message_passing_layers: int = Field(0, ge=0, le=16)
     trained_charge_states: list[int] = Field(default_factory=list)
+    trained_area_A2: float | None = Field(
+        None, gt=0.0, description="lateral area of the training cell (Å²): with trained_charge_states, the surface "
+        "charges σ = −n·e/A trained on; unset: σ unknown, charge states are compared by cation count")
     training: Literal["mixed", "single", "none", "unknown"] = "unknown"
     environment: str = Field("core", description="the elbench environment that runs this family")
     pair_style: str | None = Field(None, description="override the family's native pair style variant")
     citation: str = ""
     made_by: str = Field("", description="how the shipped model was made")
     trained: TrainingRecord | None = Field(None, description="training record of a shipped, trained model")
+
+    @property
+    def trained_sigma_uC_cm2(self) -> list[float]:
+        """The surface charges trained on (µC/cm²); empty without trained_area_A2."""
+        if self.trained_area_A2 is None:
+            return []
+        return [sigma_uC_cm2(n, self.trained_area_A2) for n in sorted(set(self.trained_charge_states))]
+
+    def trained_at(self, n: int, area_A2: float | None) -> bool:
+        """Whether n cations on a cell of area_A2 is a surface charge this model was trained on
+        (by σ when both areas are known, by cation count otherwise)."""
+        if self.trained_area_A2 is None or area_A2 is None:
+            return n in self.trained_charge_states
+        return any(same_sigma(sigma_uC_cm2(n, area_A2), s) for s in self.trained_sigma_uC_cm2)
 
     @field_validator("name", "environment")
     @classmethod
@@ -197,6 +215,9 @@ class PotentialEntry(StrictModel):
     def _files_needed(self) -> "PotentialEntry":
         if self.family != "reference" and not self.files:
             raise ValueError(f"potential '{self.name}' of family {self.family} lists no model files")
+        if self.trained_area_A2 is not None and not self.trained_charge_states:
+            raise KeyedValueError(f"potential.{self.name}.trained_area_A2",
+                                  "trained_area_A2 needs the trained_charge_states it turns into surface charges")
         if self.trained is not None:
             self._check_record(self.trained)
         return self

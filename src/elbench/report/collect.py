@@ -25,9 +25,9 @@ from elbench.report.metrics import (
     compare_state,
     consistency,
 )
+from elbench.surface_charge import same_sigma, sigma_uC_cm2
 
 REFERENCE_MODEL = "reference"
-ELEMENTARY_CHARGE_C = 1.602176634e-19
 
 
 @dataclass
@@ -44,6 +44,7 @@ class ModelInfo:
     message_passing_layers: int = 0
     training: str = "unknown"
     trained_charge_states: list[int] = field(default_factory=list)
+    trained_sigma_uC_cm2: list[float] = field(default_factory=list)  # empty: training cell area unknown
     description: str = ""
     training_set: str = ""
     test_rmse_energy_meV_atom: float = math.nan
@@ -51,6 +52,15 @@ class ModelInfo:
     test_frames: int = 0
     stability: str = ""
     stable: bool | None = None  # True: ran the target length; False: blew up; None: not tested that long / no record
+
+    def trained_at(self, n: int, sigma_uC_cm2: float) -> bool:
+        """Whether a charge state is one the model was trained on: the same surface charge when the registry
+        knows the training cell, the same cation count otherwise; True for models without training states."""
+        if not self.trained_charge_states:
+            return True
+        if self.trained_sigma_uC_cm2:
+            return any(same_sigma(sigma_uC_cm2, s) for s in self.trained_sigma_uC_cm2)
+        return n in self.trained_charge_states
 
 
 @dataclass
@@ -77,18 +87,11 @@ class ReportData:
         return [m for m in self.models if m in self.comparisons and self.comparisons[m]]
 
 
-def sigma_uC_cm2(n: int, area_A2: float) -> float:
-    """Surface charge density of the metal, -n e / A, in µC/cm² (1 Å² = 1e-16 cm²)."""
-    return -n * ELEMENTARY_CHARGE_C * 1e6 / (area_A2 * 1e-16)
-
-
 def _area_from_config(campaign: Campaign) -> float:
-    """Lateral area of the orthogonal fcc(111) cell the builder makes (fallback when no system.json)."""
-    from elbench.elements import FCC_LATTICE_CONSTANT_A
+    """Lateral area of the cell the builder makes (fallback when no system.json)."""
+    from elbench.build.slab import fcc111_area_A2
 
-    s = campaign.config.system
-    a_nn = FCC_LATTICE_CONSTANT_A[s.metal] / math.sqrt(2.0)
-    return s.repeats[0] * a_nn * s.repeats[1] * a_nn * math.sqrt(3.0) / 2.0
+    return fcc111_area_A2(campaign.config.system.metal, tuple(campaign.config.system.repeats))
 
 
 def charge_densities(campaign: Campaign) -> dict[int, float]:
@@ -187,6 +190,7 @@ def model_info(campaign: Campaign, models: list[str]) -> dict[str, ModelInfo]:
             message_passing_layers=entry.message_passing_layers,
             training=entry.training,
             trained_charge_states=list(entry.trained_charge_states),
+            trained_sigma_uC_cm2=entry.trained_sigma_uC_cm2,
             description=entry.description,
             **_record_info(entry.trained),
         )

@@ -191,11 +191,10 @@ def trends_figure(data: ReportData, directory: Path) -> list[Path]:
                 v = np.array([_state_value(data, m, n, name) for n in ns])
                 if not np.isfinite(v[:, 0]).any():
                     continue
-                trained = set(data.info[m].trained_charge_states) if m in data.info else set()
                 mk = markers[i % len(markers)]
                 ax.errorbar(x, v[:, 0], yerr=np.nan_to_num(v[:, 1]), color=colors[m], marker="none", lw=1.1, zorder=3)
                 for xi, (vi, _), n in zip(x, v, ns):
-                    filled = not trained or n in trained
+                    filled = m not in data.info or data.info[m].trained_at(n, data.sigma_uC_cm2[n])
                     ax.plot([xi], [vi], marker=mk, color=colors[m], mfc=colors[m] if filled else "white", ls="none", zorder=4)
             ax.set_ylabel(label)
             if name == "l1":

@@ -121,14 +121,15 @@ NO_RECORD = "–"
 def models_table(data: ReportData) -> Table:
     """Registry facts, the training record (test RMSE, training set, NVT stability; '–' / empty without one) and run counts."""
     headers = ["model", "family", "cutoff_A", "message_passing_layers", "receptive_field_A", "training",
-               "trained_charge_states", "runs_done", "runs_failed", "runs_total",
+               "trained_charge_states", "trained_sigma_uC_cm2", "runs_done", "runs_failed", "runs_total",
                "training_set", "test_rmse_energy_meV_atom", "test_rmse_force_meV_A", "test_frames", "stability_nvt_300K"]
     rows = []
     for m in data.models:
         i = data.info[m]
         runs = [r for r in data.runs if r.model == m]
         rows.append([m, i.family, i.cutoff_A, i.message_passing_layers, i.receptive_field_A, i.training,
-                     " ".join(str(n) for n in i.trained_charge_states), sum(r.state == "done" for r in runs),
+                     " ".join(str(n) for n in i.trained_charge_states),
+                     " ".join(f"{x:.4g}" for x in i.trained_sigma_uC_cm2), sum(r.state == "done" for r in runs),
                      sum(r.state == "failed" for r in runs), len(runs),
                      i.training_set or NO_RECORD, i.test_rmse_energy_meV_atom, i.test_rmse_force_meV_A,
                      i.test_frames or "", i.stability or NO_RECORD])
@@ -214,7 +215,7 @@ def consistency_view(data: ReportData) -> Table:
 
 
 def models_view(data: ReportData) -> Table:
-    headers = ["model", "family", "receptive field (Å)", "training", "trained on n", "runs done/failed/total",
+    headers = ["model", "family", "receptive field (Å)", "training", "trained on n (σ, µC/cm²)", "runs done/failed/total",
                "training set", "test RMSE E (meV/atom)", "test RMSE F (meV/Å)", "stability (NVT 300 K)"]
     rows = []
     for m in data.models:
@@ -222,11 +223,21 @@ def models_view(data: ReportData) -> Table:
         runs = [r for r in data.runs if r.model == m]
         rf = f"{i.receptive_field_A:.1f}" + (f" = {i.cutoff_A:g} × {i.message_passing_layers}" if i.message_passing_layers > 1 else "")
         rows.append([m, i.family, rf if math.isfinite(i.receptive_field_A) else "–", i.training,
-                     ", ".join(str(n) for n in i.trained_charge_states) or "–",
+                     _trained_text(i),
                      f"{sum(r.state == 'done' for r in runs)}/{sum(r.state == 'failed' for r in runs)}/{len(runs)}",
                      i.training_set or NO_RECORD, _rmse_text(i.test_rmse_energy_meV_atom),
                      _rmse_text(i.test_rmse_force_meV_A), _flagged(i.stability or NO_RECORD, i.stable is False)])
     return Table("models_view", headers, rows)
+
+
+def _trained_text(info) -> str:
+    """'0, 4' or, when the registry knows the training cell, '0 (0), 4 (−55.6)'."""
+    if not info.trained_charge_states:
+        return "–"
+    states = sorted(set(info.trained_charge_states))
+    if not info.trained_sigma_uC_cm2:
+        return ", ".join(str(n) for n in states)
+    return ", ".join(f"{n} ({s:.3g})" for n, s in zip(states, info.trained_sigma_uC_cm2))
 
 
 def _rmse_text(value: float) -> str:
