@@ -307,3 +307,21 @@ def test_builtin_trained_entries_verify_and_have_learning_curves() -> None:
         assert len(rows) >= 2, entry.name
         assert "gradient_update" in rows[0], entry.name
         assert entry.trained.stability_status  # one of the three strings
+
+
+def test_shipped_stability_and_training_cell_match_their_sources() -> None:
+    """The registry's stability keys are stability.json's (what stability.py measured) and trained_area_A2 is the
+    training dataset's cell: re-stamping the shipped block from those sources changes nothing."""
+    import importlib.util
+
+    from elbench.io import read_json
+
+    root = Path(builtin_manifest()).parent
+    spec = importlib.util.spec_from_file_location("register", root / "trained" / "register.py")
+    register = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(register)
+    _, area = register._charge_states_and_area(root.parent / "tests" / "data" / "reference_small.extxyz")
+    block = builtin_manifest().read_text().split(register.BEGIN, 1)[1].split(register.END, 1)[0]
+    restamped = register.restamp(read_json(root / "trained" / "stability.json"), area)
+    assert len(restamped) == 18
+    assert "\n".join(restamped).strip() == block.strip()

@@ -204,7 +204,7 @@ def trends_figure(data: ReportData, directory: Path) -> list[Path]:
         for ax in axes[1]:
             ax.set_xlabel("surface charge σ (µC/cm²)")
         fig.legend(handles=handles, loc="outside lower center", ncol=min(4, len(handles)))
-        fig.suptitle("Interfacial water and ions vs surface charge\n(open markers: charge state outside the model's training set;"
+        fig.suptitle("Interfacial water and ions vs surface charge\n(open markers: surface charge outside the model's training set;"
                      " grey: consistent with the reference)", fontsize=8.5, fontweight="normal")
         return save(fig, directory, "trends_vs_sigma")
 
