@@ -237,7 +237,7 @@ def trained_campaign(tmp_path_factory):
     path = syn.make_campaign(root)
     manifest = root / "manifest.toml"
     text = manifest.read_text().replace('trained_charge_states = [0, 4]', 'trained_charge_states = [4]')
-    for name, extra in (("shifted", {}), ("tilted", {"training_set": '"q4"', "test_rmse_energy_meV_atom": "4.5",
+    for name, extra in (("shifted", {"nvt_first_O_peak_A": "6.25", "reference_first_O_peak_A": "2.75"}), ("tilted", {"training_set": '"q4"', "test_rmse_energy_meV_atom": "4.5",
                                                       "test_rmse_force_meV_A": "150.0", "nvt_ps_without_blowup": "2.5",
                                                       "nvt_blew_up_at_ps": "2.5"})):
         d = root / name
@@ -270,7 +270,10 @@ def test_models_table_shows_the_record(trained_campaign) -> None:
     vrows = {r[0]: dict(zip(view.headers, r)) for r in view.rows}
     assert vrows["shifted"]["test RMSE E (meV/atom)"] == "1.25"
     assert vrows["shifted"]["test RMSE F (meV/Å)"] == "87.5"
-    assert vrows["shifted"]["stability (NVT 300 K)"] == "stable"
+    # ran 20 ps without a blow-up, but its water left the metal: said and flagged
+    assert data.info["shifted"].stable is True and data.info["shifted"].water_off_metal is True
+    assert vrows["shifted"]["stability (NVT 300 K)"] == (
+        f"stable; water off the metal (first O peak 6.2 Å, reference 2.8 Å) {tables.FLAG}")
     assert vrows["tilted"]["stability (NVT 300 K)"] == f"blew-up at 2.5 ps {tables.FLAG}"
     assert vrows["same"]["test RMSE F (meV/Å)"] == "–" and vrows["same"]["stability (NVT 300 K)"] == "–"
 
@@ -283,7 +286,7 @@ def test_report_files_show_the_record(trained_campaign, tmp_path: Path) -> None:
     header = next(line for line in md.splitlines() if line.startswith("| model | family | receptive field"))
     assert "test RMSE E (meV/atom) | test RMSE F (meV/Å) | stability (NVT 300 K) |" in header
     shifted = next(line for line in md.splitlines() if line.startswith("| shifted | mace |"))
-    assert "| mixed | 1.25 | 87.5 | stable |" in shifted
+    assert "| mixed | 1.25 | 87.5 | stable; water off the metal (first O peak 6.2 Å, reference 2.8 Å) ⚑ |" in shifted
     html = (out / "report.html").read_text()
     assert "stability (NVT 300 K)" in html and "blew-up at 2.5 ps" in html
     rows = {r["model"]: r for r in csv.DictReader(open(out / "tables" / "models.csv"))}

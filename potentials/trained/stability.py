@@ -86,8 +86,8 @@ def run_one(out: Path, name: str, nvt_ps: float) -> dict:
             result |= first_O_peaks(toml, name, n)
     else:
         failed_ps = float(status.get("failed_step") or 0) * TIMESTEP_FS / 1000.0
-        result |= {"nvt_ps_without_blowup": max(0.0, failed_ps - DUMP_EVERY * TIMESTEP_FS / 1000.0),
-                   "nvt_blew_up_at_ps": failed_ps}
+        result |= {"nvt_ps_without_blowup": round(max(0.0, failed_ps - DUMP_EVERY * TIMESTEP_FS / 1000.0), 6),
+                   "nvt_blew_up_at_ps": round(failed_ps, 6)}
     return result
 
 

@@ -52,6 +52,7 @@ class ModelInfo:
     test_frames: int = 0
     stability: str = ""
     stable: bool | None = None  # True: ran the target length; False: blew up; None: not tested that long / no record
+    water_off_metal: bool = False  # kept together, but its first water layer left the metal
 
     def trained_at(self, n: int, sigma_uC_cm2: float) -> bool:
         """Whether a charge state is one the model was trained on: the same surface charge when the registry
@@ -208,6 +209,7 @@ def _record_info(rec) -> dict:
         "test_frames": rec.test_frames,
         "stability": rec.stability_status,
         "stable": False if rec.nvt_blew_up_at_ps is not None else (True if rec.ran_to_target else None),
+        "water_off_metal": rec.water_off_metal,
     }
 
 

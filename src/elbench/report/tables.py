@@ -226,7 +226,7 @@ def models_view(data: ReportData) -> Table:
                      _trained_text(i),
                      f"{sum(r.state == 'done' for r in runs)}/{sum(r.state == 'failed' for r in runs)}/{len(runs)}",
                      i.training_set or NO_RECORD, _rmse_text(i.test_rmse_energy_meV_atom),
-                     _rmse_text(i.test_rmse_force_meV_A), _flagged(i.stability or NO_RECORD, i.stable is False)])
+                     _rmse_text(i.test_rmse_force_meV_A), _flagged(i.stability or NO_RECORD, i.stable is False or i.water_off_metal)])
     return Table("models_view", headers, rows)
 
 
