@@ -55,11 +55,20 @@ def test_shipped_models_know_their_training_sigma() -> None:
     assert q4.trained_area_A2 == pytest.approx(fcc111_area_A2(*TRAINING_CELL), rel=1e-6)
     assert q4.trained_sigma_uC_cm2 == [pytest.approx(-55.623, abs=1e-3)]
     a_qs = fcc111_area_A2(*QUICKSTART_CELL)
+
+    def trained_at(name: str, n: int, area_A2: float) -> bool:
+        """The report's decision for a registry entry (ModelInfo as report.collect.model_info fills it)."""
+        entry = reg.get(name)
+        info = ModelInfo(name=name, trained_charge_states=list(entry.trained_charge_states),
+                         trained_sigma_uC_cm2=entry.trained_sigma_uC_cm2)
+        return info.trained_at(n, sigma_uC_cm2(n, area_A2))
+
     # n = 4 in the quickstart is a different surface charge from the one dp-q4 was trained at
-    assert not q4.trained_at(4, a_qs) and q4.trained_at(12, a_qs) and q4.trained_at(4, q4.trained_area_A2)
-    mixed = reg.get("dp-mixed")
-    assert [n for n in range(5) if mixed.trained_at(n, a_qs)] == [0, 3]
-    assert reg.get("dp-tiny").trained_area_A2 is None and reg.get("dp-tiny").trained_at(2, a_qs)  # by count
+    assert not trained_at("dp-q4", 4, a_qs) and trained_at("dp-q4", 12, a_qs)
+    assert trained_at("dp-q4", 4, q4.trained_area_A2)
+    assert [n for n in range(5) if trained_at("dp-mixed", n, a_qs)] == [0, 3]
+    assert reg.get("dp-tiny").trained_area_A2 is None and trained_at("dp-tiny", 2, a_qs)  # by count
+    assert not trained_at("dp-tiny", 1, a_qs)
 
 
 def test_area_without_states_is_refused(tmp_path: Path) -> None:

@@ -149,8 +149,7 @@ def restamp(stability: dict, area_A2: float) -> list[str]:
     entries = []
     for text in ("[[potential]]" + e for e in block.split("[[potential]]")[1:]):
         name = text.split('name = "', 1)[1].split('"', 1)[0]
-        kept = [ln for ln in text.strip("\n").splitlines()
-                if not ln.startswith("trained_area_A2 =") and ln.split(" =")[0] not in STABILITY_KEYS]
+        kept = [ln for ln in text.strip("\n").splitlines() if ln.split(" =")[0] not in ("trained_area_A2", *STABILITY_KEYS)]
         at = next(i for i, ln in enumerate(kept) if ln.startswith("trained_charge_states ="))
         kept.insert(at + 1, f"trained_area_A2 = {area_A2}")
         if name in stability:

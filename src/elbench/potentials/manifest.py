@@ -25,7 +25,7 @@ from elbench.config import StrictModel, check_safe_name, check_single_line, vali
 from elbench.elements import is_element
 from elbench.errors import InputError
 from elbench.io import read_toml, sha256_file
-from elbench.surface_charge import same_sigma, sigma_uC_cm2
+from elbench.surface_charge import sigma_uC_cm2
 
 Family = Literal["dp", "dp-mp", "ace", "grace", "mace", "esen", "reference"]
 FAMILIES: tuple[str, ...] = ("dp", "dp-mp", "ace", "grace", "mace", "esen", "reference")
@@ -181,13 +181,6 @@ class PotentialEntry(StrictModel):
         if self.trained_area_A2 is None:
             return []
         return [sigma_uC_cm2(n, self.trained_area_A2) for n in sorted(set(self.trained_charge_states))]
-
-    def trained_at(self, n: int, area_A2: float | None) -> bool:
-        """Whether n cations on a cell of area_A2 is a surface charge this model was trained on
-        (by σ when both areas are known, by cation count otherwise)."""
-        if self.trained_area_A2 is None or area_A2 is None:
-            return n in self.trained_charge_states
-        return any(same_sigma(sigma_uC_cm2(n, area_A2), s) for s in self.trained_sigma_uC_cm2)
 
     @field_validator("name", "environment")
     @classmethod
