@@ -28,7 +28,7 @@ sys.path.insert(0, str(REPO / "tests"))
 
 from family_runs import build_small_campaign, make_run_dir  # noqa: E402
 
-from elbench.engines.calculators import family_environment  # noqa: E402
+from elbench import families  # noqa: E402
 from elbench.engines.select import env_installed, env_python  # noqa: E402
 
 MODELS = {"dp": "dp-tiny", "dp-mp": "dpa3-tiny", "ace": "ace-tiny", "grace": "grace-fs-tiny",
@@ -39,7 +39,7 @@ def bridge_row(family: str, model: str, system: Path, work: Path, steps: int) ->
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(REPO / "src"))
     run_dir = make_run_dir(work / f"{model}-bridge", system, model, steps=steps, dump_interval=steps,
                            minimize_iterations=0)
-    proc = subprocess.run([str(env_python(family_environment(family))), "-m", "elbench.engines.bridge",
+    proc = subprocess.run([str(env_python(families.get(family).environment)), "-m", "elbench.engines.bridge",
                            str(run_dir), "--no-preflight"], capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         return {"family": family, "model": model, "engine": "bridge", "error": proc.stderr.strip()[-300:]}
@@ -60,7 +60,7 @@ def overhead_row(family: str, run_dir: Path, repeats: int) -> dict:
     """bench_bridge_overhead.py in the family's env: bridge vs bare calculator on the same frames."""
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(REPO / "src"))
     with tempfile.NamedTemporaryFile(suffix=".json") as out:
-        proc = subprocess.run([str(env_python(family_environment(family))), str(REPO / "benchmarks" / "bench_bridge_overhead.py"),
+        proc = subprocess.run([str(env_python(families.get(family).environment)), str(REPO / "benchmarks" / "bench_bridge_overhead.py"),
                                str(run_dir), "--repeats", str(repeats), "--json", out.name],
                               capture_output=True, text=True, env=env)
         if proc.returncode != 0:
@@ -106,7 +106,7 @@ def main() -> None:
     for family, model in MODELS.items():
         if family not in opts.families:
             continue
-        if not env_installed(family_environment(family)):
+        if not env_installed(families.get(family).environment):
             rows.append({"family": family, "model": model, "error": "environment not installed"})
             continue
         rows.append(bridge_row(family, model, system, work, opts.steps))

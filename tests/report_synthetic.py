@@ -21,6 +21,7 @@ import numpy as np
 
 from elbench.config import parse_campaign
 from elbench.templates_campaign import campaign_toml, quickstart_config
+from record_support import write_record
 
 DZ = 0.1
 Z = np.round(np.arange(0.05, 15.0, DZ), 6)
@@ -143,7 +144,7 @@ def make_campaign(root: Path, *, with_rmse: bool = True, with_failed: bool = Tru
             out = root / "results" / m / f"q{n}" / "s1"
             run = root / "runs" / m / f"q{n}" / "s1"
             run.mkdir(parents=True, exist_ok=True)
-            (run / "run.json").write_text(json.dumps({"steps": {"equilibration": 2000, "production": 8000}}))
+            write_record(run, model=m, charge_state=n, eq_steps=2000, prod_steps=8000)
             if with_failed and m == "flipped" and n == 4:
                 (run / "status.json").write_text(json.dumps({"state": "failed", "reason": "lost atoms", "step": 1200}))
                 continue

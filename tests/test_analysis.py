@@ -9,10 +9,9 @@ import pytest
 from scipy.constants import Avogadro
 
 from analysis_cases import Z_TOP, grid_xy, slab, write_case
-from elbench.analysis.density import DensityProfiles, water_molar_mass
+from elbench.analysis.density import water_molar_mass
 from elbench.analysis.interface import InterfaceAnalysis
-from elbench.analysis.ions import CationDistribution
-from elbench.analysis.orientation import HydrogenAssigner, WaterOrientation, nearest_oxygen
+from elbench.analysis.orientation import HydrogenAssigner, nearest_oxygen
 from elbench.analysis.readers import open_trajectory
 from elbench.analysis.surface import ProfileGrid, metal_planes
 
@@ -87,7 +86,7 @@ def _uniform_slab(n_per_bin_layer=1, d0=3.0, d1=13.0, dz=0.1, frames=5):
 def test_uniform_slab_flat_profile_equal_to_it(tmp_path):
     metal, lx, ly, o, dip, n = _uniform_slab()
     data, traj, _ = write_case(tmp_path, o, dip, metal=metal, lx=lx, ly=ly)
-    prof = _run(data, traj, DensityProfiles, geometry="slab").results["top"]
+    prof = _run(data, traj, geometry="slab").results.profiles["top"]
     inside = (prof["z_A"] > 3.0) & (prof["z_A"] < 13.0)
     expected = 1.0 / (lx * ly * 0.1)
     np.testing.assert_allclose(prof["n_O_per_A3"][inside], expected, rtol=1e-6)
@@ -181,7 +180,7 @@ def test_density_agrees_with_mdanalysis_lineardensity(tmp_path):
     d = [rng.normal(size=(80, 3)) for _ in range(10)]
     data, traj, _ = write_case(tmp_path, o, d, metal=metal, lx=lx, ly=ly, lz=40.0)
     opened = open_trajectory(traj, data)
-    mine = DensityProfiles(opened.universe.atoms, type_map=opened.data.type_map).run().results["top"]
+    mine = InterfaceAnalysis(opened.universe.atoms, type_map=opened.data.type_map).run().results.profiles["top"]
     opened.universe.add_TopologyAttr("charges")  # LinearDensity wants charges; atom_style atomic has none
     ox = opened.universe.select_atoms("element O")
     ld = LinearDensity(ox, grouping="atoms", binsize=0.0999).run()  # 400 bins of 0.1 Å (40 // 0.1 == 399 in floats)
@@ -241,23 +240,12 @@ def test_cation_contact_fraction_and_coordination(tmp_path):
     data, traj, _ = write_case(
         tmp_path, [o] * frames, [dip] * frames, metal=metal, lx=lx, ly=ly, cation_frames=[np.vstack([c1, c2])] * frames
     )
-    res = _run(data, traj, CationDistribution, contact_max_A=4.0).results["top"]
+    res = _run(data, traj, first_layer_max_A=4.0).results.summary["top"]["cation"]
     assert res["contact_fraction"] == pytest.approx(0.5)
     assert res["coordination_contact"] == pytest.approx(3.0)
     assert res["coordination_solvated"] == pytest.approx(6.0)
     assert res["coordination_all"] == pytest.approx(4.5)
-    assert res["p_d"].sum() * 0.1 == pytest.approx(1.0)
-
-
-def test_water_orientation_standalone_matches_combined(tmp_path):
-    metal, lx, ly = slab()
-    rng = np.random.default_rng(2)
-    o = [np.column_stack([grid_xy(20, lx, ly, rng), Z_TOP + rng.uniform(3, 12, 20)]) for _ in range(10)]
-    d = [rng.normal(size=(20, 3)) for _ in range(10)]
-    data, traj, _ = write_case(tmp_path, o, d, metal=metal, lx=lx, ly=ly)
-    alone = _run(data, traj, WaterOrientation).results["top"]
-    combined = _run(data, traj).results.profiles["top"]
-    np.testing.assert_array_equal(alone["cos_theta"], combined["cos_theta"])
+    assert sum(res["distance_pdf"]["density_per_A"]) * 0.25 == pytest.approx(1.0)
 
 
 DATA = Path(__file__).parent / "data" / "analysis"

@@ -9,8 +9,10 @@ import pytest
 from typer.testing import CliRunner
 
 from analysis_cases import Z_TOP, grid_xy, slab, write_case
-from elbench.analysis.writers import contract_columns, read_profiles_csv
+from elbench.analysis.columns import profile_columns
+from elbench.analysis.writers import read_profiles_csv
 from elbench.cli.main import app
+from record_support import write_record
 
 runner = CliRunner()
 
@@ -34,7 +36,7 @@ def test_cli_writes_contract_outputs(tmp_path):
     result = _analyze(traj, "--topology", data, "--out", out)
     assert result.exit_code == 0, result.output
     cols = read_profiles_csv(out / "profiles.csv")
-    assert list(cols) == contract_columns("Na")
+    assert list(cols) == profile_columns("Na")
     header = (out / "profiles.csv").read_text().splitlines()[:6]
     assert header[0].startswith("# elbench") and any("sha256" in h for h in header)
     # at least 8 significant digits
@@ -183,9 +185,8 @@ def _fake_campaign(tmp_path):
         data, traj, _ = _case(run, name="system")
         traj.rename(run / "traj.dcd")
         (run / "status.json").write_text(json.dumps({"state": state}))
-        run_json = {"dump": {"file": "traj.dcd", "format": "dcd", "interval_steps": 10}, "timestep_fs": 0.5,
-                    "type_map": ["Au", "O", "H", "Na"], "inputs": {"system.data": {"path": "system.data"}}}
-        (run / "run.json").write_text(json.dumps(run_json))
+        write_record(run, charge_state=n, dump={"file": "traj.dcd", "format": "dcd", "interval_steps": 10},
+                     timestep_fs=0.5, topology_file="system.data")
     return root, toml
 
 

@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from elbench.analysis.writers import contract_columns, read_profiles_csv
+from elbench.analysis.columns import profile_columns
+from elbench.analysis.writers import read_profiles_csv
 
 pytestmark = [pytest.mark.lammps, pytest.mark.slow]
 ELBENCH = str(Path(sys.executable).parent / "elbench")
@@ -59,7 +60,7 @@ def test_campaign_analysis_of_real_reference_runs(campaign: Path):
     for n in (0, 1):
         out = root / "results" / "reference" / f"q{n}" / "s1"
         cols = read_profiles_csv(out / "profiles.csv")
-        assert list(cols) == contract_columns("Na")
+        assert list(cols) == profile_columns("Na")
         summary = json.loads((out / "summary.json").read_text())
         assert summary["frames"]["n_analysed"] == 21  # 200 production steps, a frame every 10, plus step 0
         assert summary["info"]["oxygen_with_n_H_per_frame"]["2"] == summary["info"]["counts"]["O"]

@@ -20,14 +20,15 @@ import pytest
 from elbench.engines.select import env_binary, env_lammps
 from elbench.potentials.manifest import load_manifest
 from elbench.potentials.styles import choose_engine
-from family_runs import REPO, SMALL_SYSTEM, check_family_md, make_run_dir, read_traj, require_env, small_campaign
+from elbench.run_record import RunRecord
+from family_runs import REPO, SMALL_SYSTEM, check_family_md, read_traj, render_run, require_env
 
 
 
 @pytest.mark.lammps
 @pytest.mark.parametrize("n", [0, 2])
-def test_dp_tiny_bridge_nvt(n: int, tmp_path, tmp_path_factory) -> None:
-    check_family_md("dp-tiny", "dp", tmp_path, small_campaign(tmp_path_factory), n=n)
+def test_dp_tiny_bridge_nvt(n: int, tmp_path) -> None:
+    check_family_md("dp-tiny", "dp", tmp_path, n=n)
 
 
 def _precise_dump(run_dir, steps: int) -> None:
@@ -54,17 +55,16 @@ def _frames(path) -> np.ndarray:
 
 
 @pytest.mark.lammps
-def test_dp_native_matches_bridge(tmp_path, tmp_path_factory) -> None:
+def test_dp_native_matches_bridge(tmp_path) -> None:
     python = require_env("dp")
-    camp = small_campaign(tmp_path_factory)
-    system = camp / "systems" / "q2"
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(REPO / "src"))
     info = env_lammps("dp")
     assert info is not None and "deepmd" in info["pair"], "the dp env's LAMMPS must load pair_style deepmd (plugin)"
     entry = load_manifest(REPO / "potentials" / "manifest.toml").get("dp-tiny")
     assert choose_engine(env_binary("dp"), entry, requested="auto") == ("native", "binary has pair style deepmd")
-    native = make_run_dir(tmp_path / "native", system, "dp-tiny", engine="native", steps=20, dump_interval=1)
-    bridge = make_run_dir(tmp_path / "bridge", system, "dp-tiny", engine="bridge", steps=20, dump_interval=1)
+    # the same campaign rendered for each engine (elbench render); the decks are then edited and run directly
+    _, native = render_run(tmp_path / "native", "dp-tiny", n=2, engine="native", steps=20, dump_interval=1)
+    _, bridge = render_run(tmp_path / "bridge", "dp-tiny", n=2, engine="bridge", steps=20, dump_interval=1)
     for run_dir in (native, bridge):
         _precise_dump(run_dir, 20)
     # native: preflight in the dp env, then the real lmp binary with the deepmd plugin
@@ -153,12 +153,13 @@ def test_native_preflight_failure_fails_the_run(tmp_path) -> None:
     run_dir = camp / "runs" / "dp-tiny" / "q0" / "s1"
     run = json.loads((run_dir / "run.json").read_text())
     assert run["engine"] == "native"
-    # the preflight reads run.json's bridge/manifest entry: point it at a registry whose dp model is no graph
+    # the preflight reads the run record's calculator: point it at a model file that is no graph
     bad = tmp_path / "reg"
     bad.mkdir()
     (bad / "bad.pb").write_bytes(b"not a tensorflow graph")
-    run["bridge"] = {"family": "dp", "model": str(bad / "bad.pb"), "model_type_map": ["Au", "O", "H", "Na"]}
-    (run_dir / "run.json").write_text(json.dumps(run))
+    record = RunRecord.load(run_dir)
+    calculator = record.calculator.model_copy(update={"model": str(bad / "bad.pb")})
+    record.model_copy(update={"calculator": calculator}).save(run_dir)
     outcome = run_one(run_dir, RunOptions())
     assert outcome.state == "failed" and "preflight failed" in outcome.message
     status = json.loads((run_dir / "status.json").read_text())

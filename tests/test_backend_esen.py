@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from family_runs import check_family_md, small_campaign
+from family_runs import check_family_md
 
 
 @pytest.mark.lammps
 @pytest.mark.parametrize("n", [0, 2])
-def test_esen_tiny_nvt(n: int, tmp_path, tmp_path_factory) -> None:
-    out = check_family_md("esen-tiny", "esen", tmp_path, small_campaign(tmp_path_factory), n=n)
+def test_esen_tiny_nvt(n: int, tmp_path) -> None:
+    out = check_family_md("esen-tiny", "esen", tmp_path, n=n)
     assert out["preflight"]["precision"] == "float64"

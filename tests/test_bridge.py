@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from elbench.deck_reader import read_deck
+from elbench import families
 from elbench.engines import bridge
 from elbench.engines.calculators import CalculatorSpec, check_model_file, make_calculator
 from elbench.engines.lammps_binary import resolve_binary
@@ -37,32 +39,33 @@ run 10
 
 def test_deck_lines_joins_continuations_and_drops_comments(tmp_path: Path) -> None:
     (tmp_path / "in.lammps").write_text(DECK)
-    lines = bridge.deck_lines(tmp_path / "in.lammps")
+    deck = read_deck(tmp_path / "in.lammps")
+    lines = [cmd.text for cmd in deck.commands]
     assert lines[1] == "atom_style atomic"
     assert "fix freeze frozen setforce 0.0 0.0 0.0" in [" ".join(ln.split()) for ln in lines]
-    assert bridge.validate_deck(lines, tmp_path / "in.lammps") == "elbench_ext"
+    assert bridge.validate_deck(deck) == "elbench_ext"
 
 
 def test_deck_with_native_pair_style_is_refused(tmp_path: Path) -> None:
     deck = tmp_path / "in.lammps"
     deck.write_text(DECK.replace("pair_style zero 4.5", "pair_style deepmd model.pb"))
     with pytest.raises(InputError, match="pair_style zero"):
-        bridge.validate_deck(bridge.deck_lines(deck), deck)
+        bridge.validate_deck(read_deck(deck))
 
 
 def test_deck_without_fix_external_is_refused(tmp_path: Path) -> None:
     deck = tmp_path / "in.lammps"
     deck.write_text("\n".join(ln for ln in DECK.splitlines() if "external" not in ln))
     with pytest.raises(InputError, match="fix ID all external"):
-        bridge.validate_deck(bridge.deck_lines(deck), deck)
+        bridge.validate_deck(read_deck(deck))
 
 
 def test_type_map_order_must_match_data_file(tmp_path: Path) -> None:
     data = tmp_path / "system.data"
     data.write_text("# elbench type_map: Au O H Na\n\n4 atoms\n")
-    assert bridge.check_type_maps({"type_map": ["Au", "O", "H", "Na"]}, data) == ["Au", "O", "H", "Na"]
+    assert bridge.check_type_maps(["Au", "O", "H", "Na"], data) == ["Au", "O", "H", "Na"]
     with pytest.raises(InputError, match="differs from the run's type_map"):
-        bridge.check_type_maps({"type_map": ["O", "H", "Au", "Na"]}, data)
+        bridge.check_type_maps(["O", "H", "Au", "Na"], data)
 
 
 def test_types_map_to_elements_not_model_order() -> None:
@@ -80,10 +83,10 @@ def test_model_without_an_element_of_the_system_is_refused() -> None:
 
 def test_mpi_ranks_above_one_are_refused(monkeypatch) -> None:
     with pytest.raises(InputError, match="one MPI rank"):
-        bridge.check_single_rank({"mpi_ranks": 2})
+        bridge.check_single_rank(2)
     monkeypatch.setenv("PMI_SIZE", "4")
     with pytest.raises(InputError, match="asked for 4"):
-        bridge.check_single_rank({"mpi_ranks": 1})
+        bridge.check_single_rank(1)
 
 
 class _StressCalc:
@@ -149,7 +152,8 @@ def test_engine_choice_on_the_core_wheel() -> None:
 
 def test_family_status_lists_every_family() -> None:
     rows = {r["family"]: r for r in family_status()}
-    assert set(rows) == {"dp", "dp-mp", "ace", "grace", "mace", "esen"}
+    assert set(rows) == {s.name for s in families.with_backend()}  # every family with a Python backend
+    assert {"dp", "dp-mp", "ace", "grace", "mace", "esen"} <= set(rows)
     assert rows["esen"]["environment"] == "esen"
     for row in rows.values():
         assert row["engine"] in ("native", "bridge", "unavailable")
@@ -161,7 +165,9 @@ def test_bridge_cli_refuses_mpi_with_exit_code_2(tmp_path: Path) -> None:
     import sys
 
     (tmp_path / "in.lammps").write_text(DECK)
-    (tmp_path / "run.json").write_text(json.dumps({"mpi_ranks": 2, "type_map": ["Au", "O", "H", "Na"]}))
+    from record_support import write_record
+
+    write_record(tmp_path, engine="bridge", mpi_ranks=2)
     proc = subprocess.run([sys.executable, "-m", "elbench.engines.bridge", str(tmp_path)],
                           capture_output=True, text=True)
     assert proc.returncode == 2

@@ -3,7 +3,9 @@
 * DP: a second se_e2_a model is trained here (100 steps, other seed) and run with dp-tiny
   as a two-model ``pair_style deepmd ... atomic`` ensemble for 20 steps; model_devi.out is
   checked against deepmd's Python DeepPot on the dumped frames (DeePMD's definition).
-* bridge: a committee (mace-tiny + a second MACE / the same file) evaluated every out_freq steps.
+* bridge: a committee (mace-tiny + a second MACE / the same file) evaluated every out_freq steps,
+  in a campaign rendered with ``elbench render`` (a registry entry with three role="model"
+  files) and run with ``elbench run``.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import pytest
 from elbench.analysis.model_deviation import (force_deviation, format_row, header_line, read_model_devi,
                                               summarize, summarize_run)
 from elbench.io import sha256_file
-from family_runs import REPO, make_run_dir, require_env, small_campaign
+from family_runs import REPO, render_run, require_env, run_campaign
 
 DP_TRAIN = r"""
 import json, sys
@@ -122,15 +124,15 @@ def _ensemble_manifest(tmp: Path, second: Path) -> Path:
 
 
 @pytest.mark.lammps
-def test_dp_ensemble_native_model_devi(tmp_path, tmp_path_factory) -> None:
+def test_dp_ensemble_native_model_devi(tmp_path) -> None:
     from elbench.engines.select import env_lammps
 
     python, env = _dp_env()
     second = _train_second_dp(tmp_path / "train")
     manifest = _ensemble_manifest(tmp_path, second)
-    system = small_campaign(tmp_path_factory) / "systems" / "q2"
-    run_dir = make_run_dir(tmp_path / "run", system, "dp-ens", engine="native", steps=20, dump_interval=10,
-                           manifest=manifest)
+    # rendered by elbench (out_freq = thermo_interval_steps); the deck is then edited and run with lmp directly
+    _, run_dir = render_run(tmp_path / "camp", "dp-ens", n=2, engine="native", steps=20, dump_interval=10,
+                            thermo_interval=100, manifest=manifest)
     deck = (run_dir / "in.lammps").read_text()
     assert "out_freq 100 out_file model_devi.out atomic" in deck  # the rendered ensemble block
     deck = deck.replace("out_freq 100 ", "out_freq 10 ")  # every 10 steps for this 20-step test
@@ -229,8 +231,9 @@ print(json.dumps(out))
 
 
 @pytest.mark.lammps
-def test_bridge_committee_mace(tmp_path, tmp_path_factory) -> None:
-    """mace-tiny + a perturbed copy + mace-tiny again: model_devi.out from the bridge equals a direct evaluation."""
+def test_bridge_committee_mace(tmp_path) -> None:
+    """mace-tiny + a perturbed copy + mace-tiny again, rendered and run by elbench: model_devi.out from the
+    bridge equals a direct evaluation."""
     python = require_env("mace")
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(REPO / "src"))
     reg = tmp_path / "registry"
@@ -246,15 +249,12 @@ def test_bridge_committee_mace(tmp_path, tmp_path_factory) -> None:
     head, rest = mace.split("files = [", 1)
     mace = head + "files = [\n" + files + "\n]" + rest.split("]", 1)[1]
     (reg / "manifest.toml").write_text("[[potential]]" + mace)
-    system = small_campaign(tmp_path_factory) / "systems" / "q2"
-    run_dir = make_run_dir(tmp_path / "run", system, "mace-ens", steps=10, dump_interval=5, manifest=reg / "manifest.toml")
+    # out_freq of the committee = thermo_interval_steps
+    toml, run_dir = render_run(tmp_path / "camp", "mace-ens", n=2, engine="bridge", steps=10, dump_interval=5,
+                               thermo_interval=5, manifest=reg / "manifest.toml")
     run = json.loads((run_dir / "run.json").read_text())
-    assert len(run["bridge"]["committee"]) == 2
-    run["bridge"]["out_freq"] = 5
-    (run_dir / "run.json").write_text(json.dumps(run))
-    proc = subprocess.run([str(python), "-m", "elbench.engines.bridge", str(run_dir), "--no-preflight"],
-                          capture_output=True, text=True, env=env, timeout=900)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert len(run["calculator"]["committee"]) == 2 and run["model_deviation_file"] == "model_devi.out"
+    run_campaign(toml)
     dev = read_model_devi(run_dir / "model_devi.out")
     assert dev.steps.tolist() == [0, 5, 10] and dev.atomic is not None
     out = subprocess.run([str(python), "-c", MACE_EVAL, str(run_dir / "system.data"), str(reg / "m0.model"),

@@ -6,10 +6,12 @@ import re
 import subprocess
 from pathlib import Path
 
-from elbench.potentials.styles import EMITTABLE_PAIR_STYLES, STYLE_BUILD_NEEDS
+from elbench.potentials.styles import emittable_pair_styles
 from render_fixtures import CASES, render_case
 
 CMAKE = Path(__file__).resolve().parents[1] / "cmake"
+#: every pair style a template can emit -> the build switches it needs (from the family specs)
+STYLE_BUILD_NEEDS = {style: needs for style, (needs, _) in emittable_pair_styles().items()}
 PRESETS = ("kokkos-cuda-sm90.cmake", "kokkos-cuda-sm80.cmake", "kokkos-openmp.cmake")
 
 
@@ -29,8 +31,7 @@ def switches(*files: str) -> set[str]:
 def test_every_emittable_style_has_a_preset() -> None:
     builds = [switches("elbench-packages.cmake", hw, "mlip-backends.cmake") for hw in PRESETS]
     script = (CMAKE / "build-lammps.sh").read_text()
-    for style in EMITTABLE_PAIR_STYLES:
-        needs = STYLE_BUILD_NEEDS[style]
+    for style, needs in STYLE_BUILD_NEEDS.items():
         cmake_needs = {n for n in needs if not n.startswith("plugin:")}
         assert any(cmake_needs <= b for b in builds), f"{style} needs {cmake_needs}"
         if "plugin:deepmd" in needs:

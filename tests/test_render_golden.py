@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from elbench.deck_reader import parse_deck_text
+
 from render_fixtures import CASES, render_case
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -50,8 +52,7 @@ def test_every_golden_file_is_tested() -> None:
 def test_deck_structure_numbers() -> None:
     """Numbers that golden files could pin wrongly: steps, timestep, groups, seeds."""
     deck = render_case("deepmd")
-    lines = [line.split("#")[0].split() for line in deck.splitlines()]
-    cmds = [w for w in lines if w]
+    cmds = [list(cmd.words) for cmd in parse_deck_text(deck).commands]
     assert ["timestep", "0.0005"] in cmds
     runs = [int(w[1]) for w in cmds if w[0] == "run"]
     assert runs == [2000, 10000]  # 1 ps and 5 ps at 0.5 fs

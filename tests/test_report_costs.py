@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+from typing import get_args
+
 import pytest
 
-from elbench.costs import COST_TABLE, FAMILIES, device_of, estimate_cost, format_seconds, units_of
+from elbench import families
+from elbench.costs import cost_entry, device_of, estimate_cost, format_seconds, units_of
 from elbench.errors import InputError
-from elbench.potentials.manifest import FAMILIES as REGISTRY_FAMILIES
+from elbench.potentials.manifest import Family
 from elbench.templates_campaign import paper_config, quickstart_config
 
 
 def test_every_registry_family_has_a_cost_on_cpu_and_gpu():
-    for family in REGISTRY_FAMILIES:
+    """Every family the registry schema allows has all four cost rows (tests/test_families.py checks the specs too)."""
+    registry_families = get_args(Family)
+    for family in registry_families:
         for device in ("cpu", "gpu"):
             for size in ("small", "production"):
-                entry = COST_TABLE[(family, device, size)]
+                entry = cost_entry(family, device, size)
                 assert entry.seconds_per_atom_step > 0
                 assert entry.source.startswith(("measured here", "estimate"))
-    assert set(FAMILIES) == set(REGISTRY_FAMILIES)
+    assert set(families.names()) == set(registry_families)
 
 
 def test_estimate_is_atoms_times_steps_times_rate():

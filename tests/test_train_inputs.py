@@ -17,7 +17,7 @@ from elbench.cli.main import app
 from elbench.dataset.splits import write_splits
 from elbench.dataset.frames import read_frames
 from elbench.errors import InputError
-from elbench.train.families import FAMILIES
+from elbench.families import trainable_names
 from elbench.train.render import render_training
 
 DATA = Path(__file__).parent / "data"
@@ -32,7 +32,7 @@ def split_dir(tmp_path_factory):
     return out
 
 
-@pytest.mark.parametrize("fam", sorted(FAMILIES))
+@pytest.mark.parametrize("fam", sorted(trainable_names()))
 def test_golden_training_input(fam, split_dir, tmp_path):
     rec = render_training(fam, split_dir, tmp_path / fam, set_name="mixed", gradient_updates=400, batch_size=4, seed=3)
     text = (tmp_path / fam / rec["config_file"]).read_text()
@@ -53,7 +53,7 @@ def test_golden_training_input(fam, split_dir, tmp_path):
 def test_matched_gradient_updates(split_dir, tmp_path):
     """Every family gets the same GU (within one epoch's rounding) for the same request."""
     effective = {}
-    for fam in FAMILIES:
+    for fam in trainable_names():
         # ACE's tiny preset is one closed-form solve (no gradient updates); its paper preset is pacemaker's BFGS
         preset_name = "paper" if fam == "ace" else "tiny"
         rec = render_training(fam, split_dir, tmp_path / fam, set_name="q4", gradient_updates=120, batch_size=2,

@@ -15,7 +15,7 @@ import pytest
 from elbench.dataset.frames import read_frames
 from elbench.dataset.splits import write_splits
 from elbench.engines.select import env_dir
-from elbench.train.families import FAMILIES
+from elbench.families import trainable, trainable_names
 from elbench.train.render import render_training
 from elbench.train.run import run_training
 
@@ -34,9 +34,9 @@ def split_dir(tmp_path_factory):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("fam", sorted(FAMILIES))
+@pytest.mark.parametrize("fam", sorted(trainable_names()))
 def test_tiny_training(fam, split_dir, tmp_path):
-    env = FAMILIES[fam].environment
+    env = trainable(fam).environment
     assert (env_dir(env) / "bin" / "python").exists(), (
         f"the '{env}' environment for {fam} does not exist: create it with `./dev env {env}`")
     gu, batch = TINY[fam]
@@ -44,7 +44,7 @@ def test_tiny_training(fam, split_dir, tmp_path):
     render_training(fam, split_dir, out, set_name="q0", gradient_updates=gu, batch_size=batch, seed=1)
     status = run_training(out, timeout_s=900, nice=5)
     assert status["state"] == "done"
-    for name in FAMILIES[fam].model_files:
+    for name in trainable(fam).training.model_files:
         assert (out / name).exists()
     rows = list(csv.DictReader(open(out / "learning_curve.csv")))
     split = "valid" if any(r["split"] == "valid" and r["force_meV_A"] for r in rows) else "train"
@@ -76,7 +76,7 @@ def _rmse_of(name: str, family: str, model: Path, extra_files: str, data: Path, 
     sha = hashlib.sha256(model.read_bytes()).hexdigest()
     (tmp_path / "manifest.toml").write_text(
         f'[[potential]]\nname = "{name}"\nfamily = "{family}"\ntype_map = ["Au", "O", "H", "Na"]\ncutoff_A = {cutoff_A}\n'
-        f'message_passing_layers = {layers}\nenvironment = "{FAMILIES[family].environment}"\n'
+        f'message_passing_layers = {layers}\nenvironment = "{trainable(family).environment}"\n'
         f'files = [{{path = "{model.relative_to(tmp_path)}", sha256 = "{sha}", role = "model"}}{extra_files}]\n')
     r = CliRunner().invoke(app, ["rmse", name, str(data), "--manifest", str(tmp_path / "manifest.toml"),
                                  "--out", str(tmp_path / "rmse.json")])

@@ -11,8 +11,9 @@ which potentials/trained/register.py reads into each manifest entry.
 
 A run of at least MIN_INTERFACE_PS that kept together is also analysed (`elbench analyze -c`): its first
 water-O density peak above the top Au plane ("nvt_first_O_peak_A") is recorded beside the reference set's
-at the same charge state ("reference_first_O_peak_A"), measured the way `elbench report` measures both,
-so the registry can say when a model's water left the metal without anything blowing up.
+at the same charge state ("reference_first_O_peak_A"), both by elbench.analysis.first_layer (the one definition
+analysis and report use) on the seed-pooled profile, as `elbench report` does, so the registry can say when a
+model's water left the metal without anything blowing up.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import sys
 from pathlib import Path
 
 from elbench.io import atomic_write_json, read_json
+from elbench.run_record import RunRecord
 
 ELBENCH = [str(Path(sys.executable).with_name("elbench"))]
 TIMESTEP_FS = 0.5
@@ -48,7 +50,7 @@ def charge_state_of(name: str) -> int:
     """The quickstart charge state a model is tested at: for single-charge models the one whose surface charge is
     the one trained on (the quickstart cell is 3x the training cell: n = 4 there is n = 12 here); n = 2
     (σ = −9.3 µC/cm², inside the trained range) for mixed models."""
-    from elbench.build.slab import fcc111_area_A2
+    from elbench.build.assemble import slab_area_A2
     from elbench.potentials.manifest import load_manifest
     from elbench.resources import builtin_manifest
     from elbench.surface_charge import cations_for_sigma
@@ -60,7 +62,7 @@ def charge_state_of(name: str) -> int:
     if not entry.trained_sigma_uC_cm2:
         return entry.trained_charge_states[0]
     system = quickstart_config().system
-    n = cations_for_sigma(entry.trained_sigma_uC_cm2[0], fcc111_area_A2(system.metal, tuple(system.repeats)))
+    n = cations_for_sigma(entry.trained_sigma_uC_cm2[0], slab_area_A2(system))
     if n is None:
         raise SystemExit(f"{name}: no cation count gives its trained surface charge on the quickstart cell")
     return n
@@ -77,8 +79,8 @@ def run_one(out: Path, name: str, nvt_ps: float) -> dict:
         if verb != ["run"] and proc.returncode != 0:
             raise SystemExit(f"{name}: elbench {verb[0]} failed: {proc.stderr.strip()[-400:]}")
     status = read_json(next(directory.glob(f"runs/{name}/q{n}/s*/status.json")))
-    run = read_json(next(directory.glob(f"runs/{name}/q{n}/s*/run.json")))
-    result = {"charge_state": n, "engine": run.get("engine"), "tested_ps": nvt_ps, "state": status.get("state"),
+    run = RunRecord.load(next(directory.glob(f"runs/{name}/q{n}/s*/run.json")).parent)
+    result = {"charge_state": n, "engine": run.engine, "tested_ps": nvt_ps, "state": status.get("state"),
               "reason": status.get("reason", "")}
     if status.get("state") == "done":
         result |= {"nvt_ps_without_blowup": nvt_ps, "nvt_blew_up_at_ps": None}
@@ -92,7 +94,8 @@ def run_one(out: Path, name: str, nvt_ps: float) -> dict:
 
 
 def first_O_peaks(toml: Path, name: str, n: int) -> dict:
-    """The run's and the reference set's first O density peak (Å above the top Au plane), as the report measures them."""
+    """The run's and the reference set's first O density peak (Å above the top Au plane), as the report measures them
+    (elbench.analysis.first_layer on the seeds' pooled profile)."""
     from elbench.config import load_campaign
     from elbench.report.collect import load_reference_set
     from elbench.report.data import load_state_result

@@ -131,6 +131,10 @@ class MDConfig(StrictModel):
     segment_ps: float | None = Field(None, gt=0.0, description="split production into segments of this length")
     seeds: list[int] = Field([1], description="one independent replica per velocity seed")
     dump_format: Literal["dcd", "xtc", "custom"] = "dcd"
+    minimize_max_iterations: int = Field(
+        200, ge=0, le=1_000_000,
+        description="conjugate-gradient iterations relaxing the start structure before velocities are drawn "
+                    "(0: no minimisation, e.g. for tiny test models whose holes a minimizer finds)")
     blowup: BlowupConfig = Field(default_factory=BlowupConfig)
 
     @field_validator("seeds")

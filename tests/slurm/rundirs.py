@@ -8,12 +8,12 @@ so launch tests exercise the real LAMMPS binary without waiting on it.
 
 from __future__ import annotations
 
-import json
 import shlex
 from pathlib import Path
 
 from elbench.engines.lammps_binary import mpirun_path, resolve_binary
 from elbench.io import sha256_file
+from record_support import write_record
 
 TYPE_MAP = ["Au", "O", "H", "Na"]
 
@@ -85,19 +85,20 @@ def make_run_dir(path: Path, *, eq_steps: int = 100, prod_steps: int = 300, dump
     if ranks > 1:
         command = [str(mpirun_path()), "-np", str(ranks)] + command
     dump_file = {"dcd": "traj.dcd", "custom": "traj.lammpstrj", "xtc": "traj.xtc"}[dump_format]
-    meta = {
-        "model": model, "family": "reference", "charge_state": charge_state, "seed": seed, "engine": engine,
-        "environment": "core", "command": command, "env": dict(binary.env), "type_map": TYPE_MAP,
-        "timestep_fs": timestep_fs, "steps": {"equilibration": eq_steps, "production": prod_steps},
-        "dump": {"file": dump_file, "format": dump_format, "interval_steps": dump_every},
-        "thermo_interval_steps": thermo_every,
-        "inputs": {
+    n_atoms = size[0] * size[1] * size[2]
+    write_record(
+        path, model=model, charge_state=charge_state, seed=seed, engine=engine, engine_reason="tests/slurm/rundirs.py",
+        pair_style="hybrid eam zero", command=command, env=dict(binary.env), mpi_ranks=ranks, type_map=TYPE_MAP,
+        geometry="bulk", n_atoms=n_atoms, n_fixed_atoms=size[0] * size[1], timestep_fs=timestep_fs,
+        temperature_K=temperature_K, thermostat={"kind": "nose-hoover", "damping_fs": 100.0, "seed": None},
+        eq_steps=eq_steps, prod_steps=prod_steps,
+        dump={"file": dump_file, "format": dump_format, "interval_steps": dump_every},
+        thermo_interval_steps=thermo_every, restart={"interval_steps": restart_every},
+        inputs={
             "deck": {"path": "in.lammps", "sha256": sha256_file(path / "in.lammps")},
             "data": {"path": "system.data", "sha256": sha256_file(path / "system.data")},
         },
-        "provenance": {"made_by": "tests/slurm/rundirs.py"},
-    }
-    (path / "run.json").write_text(json.dumps(meta, indent=2))
+    )
     env = " ".join(f"{k}={shlex.quote(v)}" for k, v in binary.env.items())
     (path / "run.sh").write_text(f"#!/bin/sh\ncd \"$(dirname \"$0\")\"\n{env} exec {shlex.join(command)}\n")
     return path

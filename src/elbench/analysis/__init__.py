@@ -1,20 +1,31 @@
-"""Interfacial observables of metal/electrolyte MD trajectories (MDAnalysis AnalysisBase subclasses).
+"""Interfacial observables of metal/electrolyte MD trajectories, in one pass over the trajectory.
 
-One file per observable, as MAICoS does:
+``elbench analyze`` runs one MDAnalysis ``AnalysisBase``, :class:`~elbench.analysis.interface.InterfaceAnalysis`,
+which reads frames in chunks (``base``) and hands every chunk to one *kernel* per observable.
+Each observable has its own file with its kernel: what it accumulates per block, the
+``profiles.csv`` columns and the ``summary.json`` scalars it produces (by name, no positions):
 
-- ``surface``      top/bottom metal layer planes per frame (:class:`SurfacePlane`), the distance grid
-- ``density``      O, H, cation number densities and water mass density (:class:`DensityProfiles`)
-- ``orientation``  water dipole ⟨cos θ⟩(d), P(cos θ), O–H angles (:class:`WaterOrientation`)
-- ``ions``         cation distance distribution, contact fraction, coordination (:class:`CationDistribution`)
+- ``density``      O, H, cation number densities and water mass density (:class:`DensityKernel`);
+                   first O peak height, first-layer waters per nm²
+- ``orientation``  water dipole ⟨cos θ⟩(d), P(cos θ), O–H angles (:class:`OrientationKernel`,
+                   H→O assignment :class:`HydrogenAssigner`)
+- ``ions``         cation contact fraction, coordination, distance distribution (:class:`IonKernel`)
+- ``first_layer``  the first O peak and the first-layer bound: the one definition analysis,
+                   report and registry use
+- ``surface``      top/bottom metal layer planes per chunk of frames, the distance grid
+- ``columns``      the profiles.csv columns (writer, readers, report and tests use it)
+- ``interface``    the one pass (:class:`InterfaceAnalysis`): kernels → profiles, scalars, info
+- ``base``         chunked AnalysisBase, atom roles, the DCD fast path; ``_kernels`` its numba loops
 - ``blocks``       block sums, standard errors, drift check
-- ``interface``    everything in one pass (:class:`InterfaceAnalysis`) — what ``elbench analyze`` runs
-- ``readers``      LAMMPS data (+ type map) with DCD / XTC / dump custom / extxyz
+- ``readers``      LAMMPS data (+ type map) with DCD / XTC / dump custom / extxyz; ``dcd`` direct DCD reads
 - ``writers``, ``plots``, ``pipeline`` (one trajectory → files), ``campaign`` (every finished run)
+
+Adding an observable: CONTRIBUTING.md, "Adding an observable".
 
 Outputs of ``elbench analyze`` (per results directory):
 
-- ``profiles.csv``: ``z_A, rho_water_g_cm3, n_O_per_A3, n_H_per_A3, n_<cation>_per_A3, cos_theta,
-  rho_cos_theta_g_cm3`` then the same names with ``_err`` (block standard errors); 10 significant
+- ``profiles.csv``: ``z_A``, the value columns of :mod:`elbench.analysis.columns` (water mass density,
+  O / H / cation number densities, cos θ, ρ·cos θ), then the same names with ``_err`` (block standard errors); 10 significant
   digits; ``#`` header lines with version, input hashes, frames, dz. In the sandwich geometry
   ``profiles.csv`` is the symmetrized profile (``--no-symmetrize``: the top face) and
   ``profiles_top.csv`` / ``profiles_bottom.csv`` hold each face.

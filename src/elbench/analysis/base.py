@@ -125,7 +125,12 @@ class Chunk:
 
 
 class ChunkedAnalysis(AnalysisBase):
-    """AnalysisBase over chunks of frames; subclasses list their kernels."""
+    """AnalysisBase over chunks of frames; subclasses list their kernels.
+
+    A kernel class has a ``name`` and is made with ``cls(analysis)`` in ``_prepare``;
+    ``self.kernels`` maps each name to its kernel, and every chunk goes through
+    each kernel's ``accumulate(chunk)`` in ``kernel_classes`` order.
+    """
 
     kernel_classes: tuple = ()
 
@@ -185,7 +190,7 @@ class ChunkedAnalysis(AnalysisBase):
         self._layer_state = (np.zeros(n_metal, dtype=np.int64), np.zeros(n_metal), np.zeros(1, dtype=np.int64))
         #: frames whose metal layers had to be found again by sorting (the rest kept the last frame's)
         self.layer_sorts = 0
-        self.kernels = [cls(self) for cls in self.kernel_classes]
+        self.kernels = {cls.name: cls(self) for cls in self.kernel_classes}
         if self.n_frames < self.n_blocks:
             raise InputError(
                 f"{self.n_frames} frames selected; block errors need at least {self.n_blocks}",
@@ -196,7 +201,9 @@ class ChunkedAnalysis(AnalysisBase):
         """Read evenly spaced DCD frames in chunks (no per-frame Python); else AnalysisBase's frame loop.
 
         Same chunks as the frame loop (``chunk_frames`` frames, never across
-        blocks), so both paths give identical sums.
+        blocks), so both paths give identical sums. This overrides MDAnalysis's
+        private ``_compute`` and reads the DCD reader's private ``_file``:
+        pyproject.toml pins MDAnalysis to the versions this was verified with.
         """
         frames = np.asarray(indexed_frames[:, 1], dtype=np.int64)
         reader = self._trajectory
@@ -278,7 +285,7 @@ class ChunkedAnalysis(AnalysisBase):
         layers = chunk.planes.n_layers
         self._plane_sums += (chunk.planes.thickness.sum(), layers.sum())
         self._layers_range = [min(self._layers_range[0], int(layers.min())), max(self._layers_range[1], int(layers.max()))]
-        for kernel in self.kernels:
+        for kernel in self.kernels.values():
             kernel.accumulate(chunk)
 
     def _planes(self, z_metal: np.ndarray, lz: np.ndarray) -> Planes:

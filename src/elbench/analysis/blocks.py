@@ -31,6 +31,12 @@ class BlockSums:
         return self.sums.sum(axis=0)
 
 
+def weighted_block_mean(block_values: np.ndarray, block_frames: np.ndarray) -> np.ndarray:
+    """Mean over blocks (axis 0) weighted by each block's number of frames: the mean over all frames."""
+    w = block_frames / block_frames.sum()
+    return (block_values * w.reshape(-1, *([1] * (np.ndim(block_values) - 1)))).sum(axis=0)
+
+
 def sem(block_values: np.ndarray, axis: int = 0) -> np.ndarray:
     """Standard error of the mean of block values (NaN-aware; NaN if < 2 blocks)."""
     import warnings

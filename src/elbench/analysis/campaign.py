@@ -1,8 +1,8 @@
 """Campaign mode: analyse every finished run of a campaign into results/.
 
 A run is finished when ``runs/<model>/q<n>/s<seed>/status.json`` says
-``state == "done"``. Its ``run.json`` names the dump file, format, timestep and
-type map; the topology is the data file copied into the run directory. Results
+``state == "done"``. Its run record (``run.json``) names the dump file, format,
+timestep, type map and the topology file (the atomic data file render copied in). Results
 newer than their trajectory are skipped (``force`` redoes them).
 """
 
@@ -15,6 +15,7 @@ from elbench.analysis.pipeline import AnalysisOptions, analyze_trajectory
 from elbench.config import Campaign
 from elbench.errors import ElbenchError, InputError
 from elbench.io import read_json
+from elbench.run_record import RunRecord
 
 
 @dataclass
@@ -35,18 +36,6 @@ class RunJob:
         return f"{model}/q{n}/s{seed}"
 
 
-def _topology_in(run_dir: Path, run_json: dict) -> Path | None:
-    for entry in (run_json.get("inputs") or {}).values() if isinstance(run_json.get("inputs"), dict) else []:
-        path = entry.get("path") if isinstance(entry, dict) else entry
-        if isinstance(path, str) and path.endswith(".data"):
-            candidate = run_dir / Path(path).name
-            if candidate.is_file():
-                return candidate
-    found = sorted(run_dir.glob("*.data"))
-    atomic = [p for p in found if "full" not in p.name]
-    return (atomic or found or [None])[0]
-
-
 def plan_jobs(campaign: Campaign, force: bool = False) -> list[RunJob]:
     """Every run of the campaign with what analyse should do about it."""
     jobs = []
@@ -59,23 +48,22 @@ def plan_jobs(campaign: Campaign, force: bool = False) -> list[RunJob]:
             continue
         try:
             status = read_json(status_file)
-            run_json = read_json(job.run_dir / "run.json")
+            record = RunRecord.load(job.run_dir)
         except (OSError, ValueError) as err:
-            job.state, job.reason = "error", f"cannot read status.json/run.json: {err}"
+            job.state, job.reason = "error", f"cannot read status.json: {err}"
+            continue
+        except InputError as err:
+            job.state, job.reason = "error", str(err)
             continue
         if status.get("state") != "done":
             job.state, job.reason = "not-finished", f"state {status.get('state')!r}"
             continue
-        dump = run_json.get("dump") or {}
-        job.trajectory = job.run_dir / str(dump.get("file", "traj.dcd"))
-        job.format = dump.get("format")
-        interval = dump.get("interval_steps")
-        timestep = run_json.get("timestep_fs")
-        if interval and timestep:
-            job.dt_ps = float(interval) * float(timestep) / 1000.0
-        job.topology = _topology_in(job.run_dir, run_json)
-        if job.topology is None:
-            job.state, job.reason = "error", "no data file in the run directory"
+        job.trajectory = job.run_dir / record.dump.file
+        job.format = record.dump.format
+        job.dt_ps = record.dump.interval_steps * record.timestep_fs / 1000.0
+        job.topology = job.run_dir / record.topology_file
+        if not job.topology.is_file():
+            job.state, job.reason = "error", f"no topology file {record.topology_file} in the run directory"
             continue
         summary = job.result_dir / "summary.json"
         if (

@@ -11,7 +11,9 @@ import numpy as np
 from scipy.constants import Avogadro
 
 from elbench.analysis.base import Chunk, ChunkedAnalysis, frame_weighted_hist
-from elbench.analysis.blocks import BlockSums, sem
+from elbench.analysis.blocks import BlockSums, sem, weighted_block_mean
+from elbench.analysis.columns import number_density_column
+from elbench.analysis.first_layer import FirstLayer, parabola_vertex
 from elbench.elements import mass_amu
 
 #: Å⁻³ → cm⁻³
@@ -29,7 +31,13 @@ def number_to_mass_density(n_per_A3: np.ndarray) -> np.ndarray:
 
 
 class DensityKernel:
-    """Per-block sums of N/(A dz) per bin for O, H and the cation, per interface."""
+    """Per-block sums of N/(A dz) per bin for O, H and the cation, per interface.
+
+    Contributes the density columns of profiles.csv, the first O peak height and
+    the first-layer water coverage.
+    """
+
+    name = "density"
 
     def __init__(self, analysis: ChunkedAnalysis) -> None:
         self.analysis = analysis
@@ -46,37 +54,34 @@ class DensityKernel:
                 if face.bins[s].shape[1]:
                     sums[s].add(chunk.block, frame_weighted_hist(face.bins[s], weights, grid.n_bins))
 
-    def block_profiles(self, name: str, frames: np.ndarray) -> dict[str, np.ndarray]:
-        """Per-block mean density of each species (n_blocks, n_bins), Å⁻³."""
-        return {s: self.sums[name][s].sums / frames[:, None] for s in SPECIES}
+    def collect(self, faces: list[str]) -> dict[str, np.ndarray]:
+        """Per-block mean number densities ``n_O``, ``n_H``, ``n_C`` (n_blocks, n_bins), Å⁻³, averaged over ``faces``."""
+        frames = self.analysis.block_frames[:, None].astype(np.float64)
+        return {"n_" + s: sum(self.sums[f][s].sums for f in faces) / frames / len(faces) for s in SPECIES}
 
+    def columns(self, b: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """rho_water, n_O, n_H, n_<cation> and their ``_err`` (block standard errors)."""
+        frames = self.analysis.block_frames
+        cation = number_density_column(self.analysis.roles.cation_element)
+        names = (("n_O", number_density_column("O")), ("n_H", number_density_column("H")), ("n_C", cation))
+        cols = {"rho_water_g_cm3": number_to_mass_density(weighted_block_mean(b["n_O"], frames))}
+        cols |= {label: weighted_block_mean(b[key], frames) for key, label in names}
+        errs = {"rho_water_g_cm3_err": sem(number_to_mass_density(b["n_O"]))}
+        errs |= {label + "_err": sem(b[key]) for key, label in names}
+        return cols | errs
 
-class DensityProfiles(ChunkedAnalysis):
-    """Number densities (Å⁻³) of O, H and the cation and water mass density vs d.
-
-    ``results.<interface>`` holds ``z_A``, ``n_O_per_A3``, ``n_H_per_A3``,
-    ``n_cation_per_A3``, ``rho_water_g_cm3`` and their ``*_err`` (block SEM).
-    """
-
-    kernel_classes = (DensityKernel,)
-
-    def _conclude_kernels(self) -> None:
-        kernel = self.kernels[0]
-        for name in self.interface_names:
-            blocks = kernel.block_profiles(name, self.block_frames)
-            out = {"z_A": self.grid.centers}
-            for s, label in (("O", "n_O_per_A3"), ("H", "n_H_per_A3"), ("C", "n_cation_per_A3")):
-                out[label] = blocks[s].mean(axis=0) if _equal_blocks(self) else _weighted(self, blocks[s])
-                out[label + "_err"] = sem(blocks[s])
-            out["rho_water_g_cm3"] = number_to_mass_density(out["n_O_per_A3"])
-            out["rho_water_g_cm3_err"] = number_to_mass_density(out["n_O_per_A3_err"])
-            self.results[name] = out
-
-
-def _equal_blocks(analysis: ChunkedAnalysis) -> bool:
-    return bool(np.all(analysis.block_frames == analysis.block_frames[0]))
-
-
-def _weighted(analysis: ChunkedAnalysis, block_means: np.ndarray) -> np.ndarray:
-    w = analysis.block_frames / analysis.block_frames.sum()
-    return (block_means * w[:, None]).sum(axis=0)
+    def scalars(self, b: dict[str, np.ndarray], layer: FirstLayer, in_layer: np.ndarray) -> tuple[dict, dict]:
+        """First O peak height (g cm⁻³) and waters per nm² in the first layer, each with its block values."""
+        grid = self.analysis.grid
+        frames = self.analysis.block_frames
+        scalars: dict[str, tuple[float, np.ndarray]] = {}
+        if layer.peak_index is not None:
+            heights = [parabola_vertex(grid.centers, block, layer.peak_index)[1] for block in b["n_O"]]
+            scalars["first_O_peak_rho_g_cm3"] = (
+                float(number_to_mass_density(layer.peak_height)), number_to_mass_density(np.array(heights))
+            )
+        # waters per nm² in the first layer: Σ n_O dz over the layer, Å⁻² → nm⁻²
+        per_nm2 = b["n_O"][:, in_layer].sum(axis=1) * grid.dz * 100.0
+        w = frames / frames.sum()
+        scalars["first_layer_water_per_nm2"] = (float((per_nm2 * w).sum()), per_nm2)
+        return {}, scalars

@@ -13,6 +13,7 @@ import numpy as np
 
 from elbench.analysis.base import Chunk, ChunkedAnalysis
 from elbench.analysis.blocks import BlockSums, ratio, sem
+from elbench.analysis.first_layer import FirstLayer
 
 #: First minimum of the cation–O(water) radial distribution (Å), typical for
 #: Joung–Cheatham ions in SPC/E-like water.
@@ -20,7 +21,13 @@ COORDINATION_CUTOFF_A = {"Li": 2.7, "Na": 3.2, "K": 3.6}
 
 
 class IonKernel:
-    """Per-block, per-bin cation counts and summed cation–O coordination numbers."""
+    """Per-block, per-bin cation counts and summed cation–O coordination numbers.
+
+    Contributes ``summary.json``'s ``cation`` block (the cation density column
+    comes from :mod:`elbench.analysis.density`).
+    """
+
+    name = "ions"
 
     def __init__(self, analysis: ChunkedAnalysis, coordination_cutoff_A: float | None = None) -> None:
         self.analysis = analysis
@@ -41,6 +48,35 @@ class IonKernel:
             b = face.bins["C"].ravel()
             self.sums[face.name]["count"].add(chunk.block, np.bincount(b, minlength=n_bins))
             self.sums[face.name]["cn_sum"].add(chunk.block, np.bincount(b, weights=cn.ravel(), minlength=n_bins))
+
+    def collect(self, faces: list[str]) -> dict[str, np.ndarray | None]:
+        """Per-block cation counts ``ion_count`` and summed coordination ``ion_cn_sum`` (n_blocks, n_bins) over ``faces``."""
+        if not self.sums:
+            return {"ion_count": None, "ion_cn_sum": None}
+        return {"ion_" + key: sum(self.sums[f][key].sums for f in faces) for key in ("count", "cn_sum")}
+
+    def columns(self, b: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """No profile columns of its own."""
+        return {}
+
+    def scalars(self, b: dict, layer: FirstLayer, in_layer: np.ndarray) -> tuple[dict, dict]:
+        """``cation``: contact split at the first-layer bound, mean distance and the distance pdf."""
+        n_cations = len(self.analysis.roles.cation)
+        if b["ion_count"] is None or not n_cations:
+            return {"cation": {"n_cations": n_cations}}, {}
+        centers = self.analysis.grid.centers
+        boundary = layer.boundary_A if layer.boundary_A is not None else 0.0
+        res = contact_split(b["ion_count"], b["ion_cn_sum"], centers, boundary, self.cutoff)
+        counts = b["ion_count"].sum(axis=0)
+        res["n_cations"] = n_cations
+        res["mean_distance_A"] = _num(ratio((counts * centers).sum(), counts.sum()))
+        edges = np.arange(0.0, max(float(centers[-1]), 0.25) + 0.25, 0.25)
+        hist, _ = np.histogram(centers, bins=edges, weights=counts)
+        res["distance_pdf"] = {
+            "edges_A": edges.round(6).tolist(),
+            "density_per_A": (hist / max(hist.sum(), 1) / 0.25).tolist(),
+        }
+        return {"cation": res}, {}
 
     def _coordination(self, chunk: Chunk) -> np.ndarray:
         """Number of O within the cutoff of each cation, (nf, n_cation)."""
@@ -96,32 +132,3 @@ def contact_split(count_b: np.ndarray, cn_b: np.ndarray, centers: np.ndarray, bo
 def _num(x) -> float | None:
     x = float(x)
     return x if np.isfinite(x) else None
-
-
-class CationDistribution(ChunkedAnalysis):
-    """Cation distance distribution, contact fraction and cation–O coordination.
-
-    ``contact_max_A`` bounds the inner (contact) layer; ``results.<interface>``
-    holds the split from :func:`contact_split` and ``p_d`` (probability density of d, Å⁻¹).
-    """
-
-    kernel_classes = (IonKernel,)
-
-    def __init__(self, atomgroup, *, contact_max_A: float = 3.5, coordination_cutoff_A: float | None = None, **kwargs):
-        super().__init__(atomgroup, **kwargs)
-        self.contact_max_A = contact_max_A
-        self.coordination_cutoff_A = coordination_cutoff_A
-
-    def _conclude_kernels(self) -> None:
-        kernel = self.kernels[0]
-        centers = self.grid.centers
-        for name in self.interface_names:
-            if name not in kernel.sums:
-                self.results[name] = {"n_cation_frames": 0}
-                continue
-            s = kernel.sums[name]
-            res = contact_split(s["count"].sums, s["cn_sum"].sums, centers, self.contact_max_A, kernel.cutoff)
-            counts = s["count"].total
-            res["p_d"] = counts / max(counts.sum(), 1) / self.grid.dz
-            res["z_A"] = centers
-            self.results[name] = res

@@ -27,8 +27,8 @@ import numpy as np
 from elbench.analysis.surface import ProfileGrid, metal_planes
 from elbench.errors import InputError
 from elbench.io import atomic_write_json, atomic_write_text
+from elbench.run_record import MODEL_DEVIATION_FILE, RunRecord
 
-MODEL_DEVIATION_FILE = "model_devi.out"
 COLUMNS = ("step", "max_devi_v", "min_devi_v", "avg_devi_v", "max_devi_f", "min_devi_f", "avg_devi_f")
 #: force-deviation levels (eV/Å) reported as fractions of frames above them (DP-GEN's usual trust range)
 LEVELS_EV_A = (0.05, 0.15, 0.30)
@@ -203,17 +203,14 @@ def summarize(dev: ModelDeviation, out_dir: Path, *, z: np.ndarray | None = None
 def summarize_run(run_dir: Path, out_dir: Path, *, trajectory: Path | None = None, topology: Path | None = None,
                   dz_A: float = 0.5) -> dict | None:
     """Summarise ``run_dir/model_devi.out`` if the run wrote one (ensemble or committee); else None."""
-    import json
-
     path = Path(run_dir) / MODEL_DEVIATION_FILE
     if not path.is_file():
         return None
     dev = read_model_devi(path)
     kwargs: dict = {}
     if dev.atomic is not None and trajectory is not None and topology is not None and Path(trajectory).is_file():
-        run = json.loads((Path(run_dir) / "run.json").read_text())
-        first = int(run.get("steps", {}).get("equilibration", 0))
-        interval = int(run.get("dump", {}).get("interval_steps", 1))
+        run = RunRecord.load(run_dir)
+        first, interval = run.steps.production_first_step, run.dump.interval_steps
         z, lz, matched, metal = frames_at_steps(trajectory, topology, dev.steps, first, interval)
         kwargs = {"z": z, "lz": lz, "profile_steps": matched, "metal": metal}
     return summarize(dev, out_dir, dz_A=dz_A, source=str(path), **kwargs)

@@ -20,10 +20,14 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from elbench.analysis.base import Chunk, ChunkedAnalysis
-from elbench.analysis.blocks import BlockSums, ratio, sem
+from elbench.analysis.blocks import BlockSums, ratio, sem, weighted_block_mean
+from elbench.analysis.density import number_to_mass_density
+from elbench.analysis.first_layer import FirstLayer
 
 #: Bins of cos θ in [-1, 1] for P(cos θ) and the O–H bond histograms.
 N_COS_BINS = 40
+#: O–H bonds with cos φ below −this are "H-down", above +this "H-up".
+H_DOWN_COS = 0.5
 
 
 def minimum_image(vectors: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -262,7 +266,13 @@ class HydrogenAssigner:
 
 
 class OrientationKernel:
-    """Per-block sums for ⟨cos θ⟩(d), P(cos θ | d) and O–H bond angle histograms."""
+    """Per-block sums for ⟨cos θ⟩(d), P(cos θ | d) and O–H bond angle histograms.
+
+    Contributes the cos θ columns of profiles.csv and the first layer's ⟨cos θ⟩,
+    H-down / H-up fractions and P(cos θ).
+    """
+
+    name = "orientation"
 
     def __init__(self, analysis: ChunkedAnalysis) -> None:
         self.analysis = analysis
@@ -329,9 +339,55 @@ class OrientationKernel:
             b_h = np.take_along_axis(face.bins["O"], assign, axis=1)[h_intact]
             sums["hist_oh"].add(chunk.block, _hist2d(b_h, face.sign * cos_oh, n_bins))
 
-    def block_cos(self, name: str) -> np.ndarray:
-        s = self.sums[name]
-        return ratio(s["cos_sum"].sums, s["n_water"].sums)
+    def collect(self, faces: list[str]) -> dict[str, np.ndarray]:
+        """Per-block sums ``cos_sum``, ``n_water`` (n_blocks, n_bins), ``hist_dipole``, ``hist_oh`` (…, N_COS_BINS) over ``faces``."""
+        return {key: sum(self.sums[f][key].sums for f in faces) for key in ("cos_sum", "n_water", "hist_dipole", "hist_oh")}
+
+    def columns(self, b: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """cos_theta (pooled over frames) and rho_cos_theta (with the density's n_O) and their ``_err``."""
+        cos_blocks = ratio(b["cos_sum"], b["n_water"])
+        rho_blocks = number_to_mass_density(b["n_O"])
+        cos = ratio(b["cos_sum"].sum(axis=0), b["n_water"].sum(axis=0))
+        rho = number_to_mass_density(weighted_block_mean(b["n_O"], self.analysis.block_frames))
+        return {
+            "cos_theta": cos,
+            "rho_cos_theta_g_cm3": rho * cos,
+            "cos_theta_err": sem(cos_blocks),
+            "rho_cos_theta_g_cm3_err": sem(rho_blocks * cos_blocks),
+        }
+
+    def scalars(self, b: dict[str, np.ndarray], layer: FirstLayer, in_layer: np.ndarray) -> tuple[dict, dict]:
+        """First-layer ⟨cos θ⟩ and H-down / H-up O–H fractions (with block values), and its P(cos θ)."""
+        scalars: dict[str, tuple[float, np.ndarray]] = {}
+        cs, nw = b["cos_sum"][:, in_layer].sum(axis=1), b["n_water"][:, in_layer].sum(axis=1)
+        scalars["first_layer_cos_theta"] = (float(ratio(cs.sum(), nw.sum())), ratio(cs, nw))
+        oh = b["hist_oh"][:, in_layer, :].sum(axis=1)  # (blocks, cos bins)
+        c = cos_bin_centers()
+        n_oh = oh.sum(axis=1)
+        for key, sel in (("h_down", c < -H_DOWN_COS), ("h_up", c > H_DOWN_COS)):
+            part = oh[:, sel].sum(axis=1)
+            scalars[f"first_layer_{key}_fraction"] = (float(ratio(part.sum(), n_oh.sum())), ratio(part, n_oh))
+        dip = b["hist_dipole"][:, in_layer, :].sum(axis=(0, 1))
+        fields = {
+            "first_layer_p_cos_theta": {
+                "cos_theta": c.round(6).tolist(),
+                "density": (dip / max(dip.sum(), 1) / (2.0 / N_COS_BINS)).tolist(),
+            }
+        }
+        return fields, scalars
+
+    def info(self) -> dict:
+        """O with 0…4+ H per frame and the H→O assignment's work counters (``summary.json`` info)."""
+        counts = self.o_h_counts / max(int(self.analysis.block_frames.sum()), 1)
+        return {
+            "oxygen_with_n_H_per_frame": {str(i): float(c) for i, c in enumerate(counts[:4])} | {"4+": float(counts[4])},
+            "h_assignment": {
+                "kd_tree_searches": self.assigner.searches,
+                "neighbour_list_builds": self.assigner.list_builds,
+                "candidate_checks": self.assigner.candidate_checks,
+                "brute_force_checks": self.assigner.brute_force_h,
+            },
+        }
 
 
 def _hist2d(bins: np.ndarray, cos: np.ndarray, n_bins: int) -> np.ndarray:
@@ -343,25 +399,3 @@ def _hist2d(bins: np.ndarray, cos: np.ndarray, n_bins: int) -> np.ndarray:
 
 def cos_bin_centers() -> np.ndarray:
     return -1.0 + (np.arange(N_COS_BINS) + 0.5) * (2.0 / N_COS_BINS)
-
-
-class WaterOrientation(ChunkedAnalysis):
-    """⟨cos θ⟩(d) of the water dipole, pooled over frames, with block errors.
-
-    ``results.<interface>``: ``z_A``, ``cos_theta``, ``cos_theta_err``, ``n_water`` (counts).
-    """
-
-    kernel_classes = (OrientationKernel,)
-
-    def _conclude_kernels(self) -> None:
-        kernel = self.kernels[0]
-        for name in self.interface_names:
-            s = kernel.sums[name]
-            self.results[name] = {
-                "z_A": self.grid.centers,
-                "cos_theta": ratio(s["cos_sum"].total, s["n_water"].total),
-                "cos_theta_err": sem(kernel.block_cos(name)),
-                "n_water": s["n_water"].total,
-            }
-        self.results.searches = kernel.assigner.searches
-        self.results.brute_force_checks = kernel.assigner.brute_force_h

@@ -18,7 +18,6 @@ how many were left out so the caller can warn.
 from __future__ import annotations
 
 import os
-import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from elbench.errors import InputError
+from elbench.type_map import parse_line as parse_type_map_line
 
 #: Trajectory formats by file suffix.
 FORMAT_BY_SUFFIX = {
@@ -47,7 +47,6 @@ _ATOM_STYLES = {
     "full": "id resid type charge x y z",
     "molecular": "id resid type x y z",
 }
-_TYPE_MAP_RE = re.compile(r"elbench\s+type_map\s*:\s*(.+)$")
 
 
 @dataclass
@@ -105,13 +104,11 @@ def read_data_header(path: str | Path) -> DataFileInfo:
     section = ""
     try:
         with open(path, errors="strict") as handle:
-            title = handle.readline()
-            if m := _TYPE_MAP_RE.search(title):
-                header_map = m.group(1).split()
+            header_map = parse_type_map_line(handle.readline(), file=path)  # the title line
             for raw in handle:
                 body, comment = _strip_comment(raw)
-                if m := _TYPE_MAP_RE.search(raw):
-                    header_map = m.group(1).split()
+                if (found := parse_type_map_line(raw, file=path)) is not None:
+                    header_map = found
                     continue
                 if not body:
                     continue

@@ -14,7 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from MDAnalysis.analysis.base import AnalysisBase
 
 #: Gap in z (Å) that separates two metal layers; fcc(111) spacings are 1.9–2.4 Å.
 DEFAULT_LAYER_GAP_A = 1.0
@@ -96,32 +95,3 @@ class ProfileGrid:
         idx = ((d - self.edge0) * (1.0 / self.dz)).astype(np.intp)
         np.clip(idx, 0, self.n_bins - 1, out=idx)
         return idx
-
-
-class SurfacePlane(AnalysisBase):
-    """Per-frame top (and bottom) metal plane of a slab: ``results.z_top_A``, ``results.z_bottom_A``.
-
-    Keeps two floats per frame; the profile analyses use :func:`metal_planes`
-    directly on chunks of frames.
-    """
-
-    def __init__(self, metal, layer_gap_A: float = DEFAULT_LAYER_GAP_A, **kwargs) -> None:
-        super().__init__(metal.universe.trajectory, **kwargs)
-        self.metal = metal
-        self.layer_gap_A = layer_gap_A
-
-    def _prepare(self) -> None:
-        self.results.z_top_A = np.zeros(self.n_frames)
-        self.results.z_bottom_A = np.zeros(self.n_frames)
-        self.results.n_layers = np.zeros(self.n_frames, dtype=int)
-
-    def _single_frame(self) -> None:
-        z = self.metal.positions[:, 2][None, :]
-        planes = metal_planes(z, np.array([self._ts.dimensions[2]]), self.layer_gap_A)
-        i = self._frame_index
-        self.results.z_top_A[i] = planes.z_top[0]
-        self.results.z_bottom_A[i] = planes.z_bottom[0]
-        self.results.n_layers[i] = planes.n_layers[0]
-
-    def _conclude(self) -> None:
-        self.results.mean_z_top_A = float(np.mean(self.results.z_top_A))

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from elbench.elements import mass_amu
+from elbench.type_map import header_line
 
 OH_A = 1.0
 HOH_DEG = 109.47
@@ -94,7 +95,7 @@ def write_data(path: str | Path, system: SyntheticSystem, positions: np.ndarray,
     lx, ly, lz = system.cell
     lines = ["LAMMPS data file: synthetic elbench test system", ""]
     if header:
-        lines.insert(1, "# elbench type_map: " + " ".join(system.type_map))
+        lines.insert(1, header_line(system.type_map))
     lines += [f"{system.n_atoms} atoms", "4 atom types", ""]
     lines += [f"0.0 {lx:.10f} xlo xhi", f"0.0 {ly:.10f} ylo yhi", f"0.0 {lz:.10f} zlo zhi", "", "Masses", ""]
     lines += [f"{t} {mass_amu(el):.6f} # {el}" for t, el in enumerate(system.type_map, start=1)]

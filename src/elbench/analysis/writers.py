@@ -13,27 +13,15 @@ from pathlib import Path
 
 import numpy as np
 
+from elbench.analysis.columns import profile_columns
 from elbench.io import atomic_path
 
 #: Every profile value is written with this many significant digits.
 SIGNIFICANT_DIGITS = 10
 
 
-def contract_columns(cation: str) -> list[str]:
-    """Column order of profiles.csv: the contract columns, then their ``*_err``."""
-    base = [
-        "rho_water_g_cm3",
-        "n_O_per_A3",
-        "n_H_per_A3",
-        f"n_{cation}_per_A3",
-        "cos_theta",
-        "rho_cos_theta_g_cm3",
-    ]
-    return ["z_A", *base, *(c + "_err" for c in base)]
-
-
 def profiles_csv_text(columns: dict[str, np.ndarray], cation: str, header_lines: list[str]) -> str:
-    names = contract_columns(cation)
+    names = profile_columns(cation)
     fmt = f"%.{SIGNIFICANT_DIGITS}g"
     table = np.column_stack([np.asarray(columns[c], dtype=np.float64) for c in names])
     lines = ["# " + line for line in header_lines]

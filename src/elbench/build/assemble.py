@@ -23,7 +23,7 @@ import numpy as np
 from scipy.constants import Avogadro
 
 from elbench.build.ions import MIN_ION_ANY_A, MIN_ION_ION_A, CationSites, ion_zone, place_cations
-from elbench.build.slab import Slab, build_slab
+from elbench.build.slab import Slab, build_slab, fcc111_area_A2
 from elbench.build.water import WaterRegion, density_g_cm3, n_waters_for_density, pack_water, water_mass_amu
 from elbench.config import SystemConfig
 from elbench.elements import mass_amu, system_type_map
@@ -120,6 +120,20 @@ class Interface:
         return mass / Avogadro / (self.region.volume_A3 * A3_TO_CM3)
 
 
+def slab_area_A2(config: SystemConfig) -> float:
+    """Lateral (xy) area of the system's cell in Å², without building it."""
+    return fcc111_area_A2(config.metal, tuple(config.repeats))
+
+
+def water_count(config: SystemConfig) -> int:
+    """Waters packed for a system before cations replace any (charge state n has ``water_count - n``).
+
+    round(ρ · area · water_thickness_A · N_A / M_water) (scipy's CODATA N_A), the number
+    :func:`assemble_interface` packs; ``elbench quickstart`` sizes its runs with it.
+    """
+    return n_waters_for_density(config.rho_water_g_cm3, slab_area_A2(config) * config.water_thickness_A)
+
+
 def cell_and_region(config: SystemConfig, slab: Slab) -> tuple[tuple[float, float, float], WaterRegion]:
     z_lo = slab.z_top_A + config.metal_water_gap_A
     z_hi = z_lo + config.water_thickness_A
@@ -153,7 +167,7 @@ def _packed(key: str) -> tuple[Slab, tuple[float, float, float], WaterRegion, np
     config = SystemConfig.model_validate(json.loads(key))
     slab = build_slab(config.metal, tuple(config.repeats), config.layers)
     cell, region = cell_and_region(config, slab)
-    n_water = n_waters_for_density(config.rho_water_g_cm3, region.volume_A3)
+    n_water = water_count(config)
     _check_density_reachable(config, n_water, region)
     rng = np.random.default_rng([config.seed, 0])
     waters = pack_water(region, cell[2], n_water, slab.positions, rng)

@@ -1,9 +1,9 @@
 """LAMMPS data files of an interface: ``atom_style atomic`` and ``atom_style full``.
 
 Both files carry the element order twice: in a header comment
-``# elbench type_map: Au O H Na`` (the first line, which LAMMPS skips) and as a
-``# Au`` comment on each Masses line. All four types are always listed, also
-when there are no cations. Atom ids and order are the same in both files.
+``# elbench type_map: Au O H Na`` (the first line, which LAMMPS skips; written by
+:mod:`elbench.type_map`) and as a ``# Au`` comment on each Masses line. All four
+types are always listed, also when there are no cations. Atom ids and order are the same in both files.
 Coordinates are wrapped into the cell along periodic directions.
 """
 
@@ -15,20 +15,7 @@ from elbench import __version__
 from elbench.build.assemble import Interface
 from elbench.elements import mass_amu
 from elbench.reference.forcefield import WATER
-
-TYPE_MAP_PREFIX = "# elbench type_map:"
-
-
-def type_map_line(type_map: list[str]) -> str:
-    return f"{TYPE_MAP_PREFIX} {' '.join(type_map)}"
-
-
-def parse_type_map(text: str) -> list[str] | None:
-    """The element order from a data file's header comment, or None."""
-    for line in text.splitlines()[:5]:
-        if line.startswith(TYPE_MAP_PREFIX):
-            return line[len(TYPE_MAP_PREFIX) :].split()
-    return None
+from elbench.type_map import header_line
 
 
 def wrapped_positions(interface: Interface) -> np.ndarray:
@@ -64,7 +51,7 @@ def _header(interface: Interface, style: str, counts: list[str]) -> list[str]:
     lx, ly, lz = interface.cell_lengths_A
     tm = interface.type_map
     return [
-        type_map_line(tm),
+        header_line(tm),
         f"# {c.metal}(111)/water/{c.cation}+ charge state q{interface.n_cations} ({interface.n_cations} {c.cation}+, "
         f"{-interface.n_cations} e on the top metal layer), geometry {c.geometry}, seed {c.seed}, "
         f"atom_style {style}, elbench {__version__}",

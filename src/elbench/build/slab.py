@@ -55,11 +55,6 @@ def fcc111_area_A2(metal: str, repeats: tuple[int, int]) -> float:
     return repeats[0] * a_nn * repeats[1] * a_nn * math.sqrt(3.0) / 2.0
 
 
-def layer_spacing_A(lattice_constant_A: float) -> float:
-    """Distance between (111) planes of an fcc crystal: a / sqrt(3)."""
-    return lattice_constant_A / math.sqrt(3.0)
-
-
 def build_slab(metal: str, repeats: tuple[int, int], layers: int) -> Slab:
     """An orthogonal fcc(111) slab with its bottom layer at :data:`METAL_BOTTOM_Z_A`."""
     a = FCC_LATTICE_CONSTANT_A[metal]

@@ -8,16 +8,19 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
+from elbench import families
 from elbench.cli.common import DEFAULT_CAMPAIGN, CampaignOption, cli_errors, console
 
-#: Python packages of the MLIP families (import name -> family); found with find_spec, never imported.
-MLIP_PACKAGES = {
-    "deepmd": "dp, dp-mp (DeePMD-kit)",
-    "pyace": "ace (python-ace)",
-    "tensorpotential": "grace (tensorpotential)",
-    "mace": "mace (mace-torch)",
-    "fairchem.core": "esen (fairchem-core)",
-}
+
+def mlip_packages() -> dict[str, str]:
+    """Python packages of the MLIP families (import name -> "dp, dp-mp (DeePMD-kit)"), from the family specs;
+    doctor finds them with find_spec, never imports them."""
+    users: dict[str, list[str]] = {}
+    pip: dict[str, str] = {}
+    for spec in families.with_backend():
+        users.setdefault(spec.backend.package, []).append(spec.name)
+        pip.setdefault(spec.backend.package, spec.backend.pip_name)
+    return {package: f"{', '.join(names)} ({pip[package]})" for package, names in users.items()}
 
 
 def package_available(name: str) -> bool:
@@ -52,7 +55,7 @@ def register(app: typer.Typer) -> None:
         from elbench.engines.lammps_binary import mpirun_path, resolve_binary
         from elbench.engines.select import env_binary
         from elbench.potentials.manifest import load_manifest, manifest_for_campaign
-        from elbench.potentials.styles import EMITTABLE_PAIR_STYLES, KOKKOS_STYLE, choose_engine
+        from elbench.potentials.styles import choose_engine, emittable_pair_styles
         from elbench.resources import builtin_manifest
 
         camp = None
@@ -80,8 +83,7 @@ def register(app: typer.Typer) -> None:
                 return "unchecked"
             return "present" if binary.has_pair_style(style) else "missing"
 
-        for style in EMITTABLE_PAIR_STYLES:
-            kk = KOKKOS_STYLE.get(style)
+        for style, (_, kk) in emittable_pair_styles().items():
             here = {"present": "[green]present[/green]", "missing": "[red]missing[/red]"}.get(presence(style),
                                                                                              presence(style))
             if style == "mliap" and presence(style) == "present" and not binary.has_package("PYTHON"):
@@ -93,7 +95,7 @@ def register(app: typer.Typer) -> None:
         backends.add_column("import")
         backends.add_column("family")
         backends.add_column("importable")
-        for name, family in MLIP_PACKAGES.items():
+        for name, family in mlip_packages().items():
             backends.add_row(name, family, "[green]yes[/green]" if package_available(name) else "no")
         console.print(backends)
 

@@ -9,7 +9,6 @@ where it stopped instead of starting over. ``--force`` starts over.
 
 from __future__ import annotations
 
-import math
 import os
 import shutil
 import time
@@ -18,6 +17,7 @@ from typing import Annotated
 
 import typer
 
+from elbench import families
 from elbench.cli.common import cli_errors, console, err_console
 from elbench.errors import InputError, RunError
 
@@ -28,13 +28,13 @@ STAGES = ("build", "render", "run", "analyze", "report")
 
 def backend_installed(entry) -> tuple[bool, str]:
     """Whether a registered potential can run here: its backend imports in this Python or its elbench env exists."""
-    if entry.family == "reference":
-        return True, "classical reference (LAMMPS only)"
+    spec = families.get(entry.family)
+    if spec.backend is None:
+        return True, f"{spec.title} (LAMMPS only)"
     from elbench.cli.doctor_cmd import package_available
-    from elbench.engines.calculators import FAMILY_BACKENDS
     from elbench.engines.select import env_installed
 
-    env, module, _ = FAMILY_BACKENDS[entry.family]
+    env, module = spec.environment, spec.backend.module
     if package_available(module):
         return True, f"{module} importable here"
     if env_installed(entry.environment) or env_installed(env):
@@ -43,19 +43,19 @@ def backend_installed(entry) -> tuple[bool, str]:
 
 
 def approx_atoms(system) -> int:
-    """Atoms of the largest system a campaign builds (metal + water at the target density + cations)."""
-    from elbench.elements import FCC_LATTICE_CONSTANT_A, mass_amu
+    """Atoms of the largest system a campaign builds (metal + water at the target density + cations).
 
-    a_nn = FCC_LATTICE_CONSTANT_A[system.metal] / math.sqrt(2.0)
-    area = system.repeats[0] * a_nn * system.repeats[1] * a_nn * math.sqrt(3.0) / 2.0
-    water_mass_g = 2 * mass_amu("H") + mass_amu("O")
-    waters = system.rho_water_g_cm3 * area * system.water_thickness_A * 1e-24 / water_mass_g * 6.02214076e23
-    return int(system.repeats[0] * system.repeats[1] * system.layers + 3 * round(waters) + max(system.charge_states))
+    An upper bound: cations replace waters, so a charge state has fewer atoms.
+    """
+    from elbench.build.assemble import water_count  # start-up time: build pulls in ASE and scipy
+
+    metal = system.repeats[0] * system.repeats[1] * system.layers
+    return int(metal + 3 * water_count(system) + max(system.charge_states))
 
 
 def engine_of(entry) -> str:
     """native or bridge, as `elbench render` will choose for this potential (bridge when unsure)."""
-    if entry.family == "reference":
+    if not families.get(entry.family).runs_in_bridge:
         return "native"
     try:
         from elbench.engines.select import env_binary

@@ -34,12 +34,12 @@ def register(app: typer.Typer) -> None:
             table.add_column(column, justify="right" if column in numeric else "left", no_wrap=column == "status")
         seconds = 0.0
         for p in plans:
-            cost = estimate_run_cost(camp.config, p.record["family"], p.n_atoms, p.steps, engine=p.engine)
+            cost = estimate_run_cost(camp.config, p.record.family, p.n_atoms, p.steps, engine=p.engine)
             seconds += cost.seconds
             table.add_row(p.model, str(p.charge_state), str(p.seed), p.engine, str(p.n_atoms),
                           str(p.steps), cost.human, p.status)
         console.print(table)
-        if any(p.record["provenance"].get("lammps", {}).get("checked") is False for p in plans):
+        if any((p.record.provenance.lammps or {}).get("checked") is False for p in plans):
             console.print(f"[yellow]note:[/yellow] LAMMPS binary '{camp.config.lammps.binary}' is not on this machine: "
                           "its styles and packages are unchecked (decks assume it has every style they use). "
                           "Run `elbench doctor` where it runs.")

@@ -8,8 +8,9 @@ from typing import Annotated
 import typer
 
 from elbench.cli.common import cli_errors, console
+from elbench.families import trainable_names
 
-train_app = typer.Typer(help="Training inputs for dp, dp-mp, mace, ace, grace, esen with matched gradient updates.",
+train_app = typer.Typer(help=f"Training inputs for {', '.join(trainable_names())} with matched gradient updates.",
                         no_args_is_help=True)
 
 GUOption = Annotated[int, typer.Option("--gradient-updates", help="GU = epochs x n_train / batch_size, the same for every family")]
@@ -18,12 +19,11 @@ BatchOption = Annotated[int, typer.Option(help="frames per gradient update (pace
 
 def _families(value: str) -> list[str]:
     from elbench.errors import InputError
-    from elbench.train.families import FAMILIES
 
     names = [v.strip() for v in value.split(",") if v.strip()]
-    bad = [n for n in names if n not in FAMILIES]
+    bad = [n for n in names if n not in trainable_names()]
     if bad or not names:
-        raise InputError(f"unknown families {bad}", key="families", allowed=", ".join(FAMILIES))
+        raise InputError(f"unknown families {bad}", key="families", allowed=", ".join(trainable_names()))
     return names
 
 
@@ -32,7 +32,7 @@ def _families(value: str) -> list[str]:
 def render(
     split_dir: Annotated[Path, typer.Argument(help="directory written by `elbench dataset split`")],
     out: Annotated[Path, typer.Option("--out", "-o", help="output directory: OUT/<family>-<set>/")],
-    families: Annotated[str, typer.Option(help="comma-separated families")] = "dp,dp-mp,mace,ace,grace,esen",
+    families: Annotated[str, typer.Option(help="comma-separated families")] = ",".join(trainable_names()),
     sets: Annotated[str, typer.Option(help="comma-separated training sets: mixed and/or q<n>")] = "mixed",
     gradient_updates: GUOption = 1000,
     batch_size: BatchOption = 1,

@@ -30,9 +30,8 @@ from ase.calculators.singlepoint import SinglePointCalculator
 from elbench.dataset.frames import CHARGE_KEY, ENERGY_KEY, FORCES_KEY, STRESS_KEY, frame_stress, write_frames
 from elbench.errors import InputError
 
+#: Training-data formats (each family spec's ``training.data_format`` names one).
 FORMATS = ("deepmd", "mace", "fairchem", "pacemaker", "grace")
-#: Which format each family trains from.
-FAMILY_FORMAT = {"dp": "deepmd", "dp-mp": "deepmd", "mace": "mace", "esen": "fairchem", "ace": "pacemaker", "grace": "grace"}
 
 
 def _voigt(stress: np.ndarray) -> np.ndarray:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 import time
 from dataclasses import dataclass, field
@@ -26,84 +25,41 @@ from typing import Any
 
 import numpy as np
 
+from elbench import families
+from elbench.deck_reader import Deck, is_fix_external, read_deck
 from elbench.engines.calculators import CalculatorSpec, make_calculator
 from elbench.engines.lmp_python import new_lammps, world_size_from_launcher
 from elbench.errors import InputError, RunError
-
-FIX_EXTERNAL = re.compile(r"^\s*fix\s+(\S+)\s+(\S+)\s+external\s+pf/callback\b")
-PAIR_STYLE = re.compile(r"^\s*pair_style\s+(\S+)")
-TYPE_MAP_COMMENT = re.compile(r"#\s*elbench type_map:\s*(.+)$", re.M)
-
-#: families whose calculators evaluate only in float32 (parity tolerances relaxed, recorded)
-FLOAT32_FAMILIES: set[str] = set()
+from elbench.run_record import MODEL_DEVIATION_FILE, Calculator, RunRecord
+from elbench.type_map import read_header as read_type_map_header
 
 
 # --------------------------------------------------------------------------- run files
 
 
-def read_run(run_dir: Path) -> dict:
-    path = run_dir / "run.json"
-    if not path.is_file():
-        raise InputError("run.json not found: render the run first (elbench render)", file=path)
-    return json.loads(path.read_text())
+def spec_from_run(run: RunRecord, run_dir: Path) -> CalculatorSpec:
+    """The calculator spec of a rendered run: its record's ``calculator`` (render wrote it from the registry)."""
+    calc = run.calculator
+    if calc is None:
+        raise InputError(f"model '{run.model}' (family {run.family}) has no ASE calculator for the bridge or "
+                         "the preflight", file=run_dir / "run.json", key="calculator")
+    return CalculatorSpec(calc.family, Path(calc.model), tuple(calc.model_type_map), tuple(sorted(calc.options.items())))
 
 
-def deck_lines(deck: Path) -> list[str]:
-    """LAMMPS input lines with '&' continuations joined and comments/blank lines dropped."""
-    lines, buf = [], ""
-    for raw in deck.read_text().splitlines():
-        line = raw.split("#", 1)[0].rstrip() if "#" in raw and '"' not in raw else raw.rstrip()
-        if line.endswith("&"):
-            buf += line[:-1] + " "
-            continue
-        line = (buf + line).strip()
-        buf = ""
-        if line:
-            lines.append(line)
-    if buf.strip():
-        lines.append(buf.strip())
-    return lines
+def calculator_record(entry, manifest, *, verify: bool = True) -> Calculator:
+    """The run record's ``calculator`` for registry ``entry`` (render writes it; the bridge and preflight read it)."""
+    spec = bridge_spec(entry, manifest, verify=verify)
+    return Calculator(family=spec["family"], model=spec["model"], model_type_map=spec["model_type_map"],
+                      cutoff_A=spec["cutoff_A"], options=spec["options"], committee=spec.get("committee", []))
 
 
-def data_type_map(data_file: Path) -> list[str] | None:
-    """The ``# elbench type_map: Au O H Na`` header of an elbench data file, if present."""
-    with open(data_file) as fh:
-        head = "".join(next(fh, "") for _ in range(40))
-    match = TYPE_MAP_COMMENT.search(head)
-    return match.group(1).split() if match else None
+def bridge_spec(entry, manifest, *, verify: bool = True) -> dict:
+    """The calculator of registry ``entry``: family, model file, its elements, options, committee members.
 
-
-def read_data_file(run_dir: Path, lines: list[str]) -> Path:
-    for line in lines:
-        words = line.split()
-        if words[0] == "read_data":
-            return (run_dir / words[1].strip("'\"")).resolve()
-    raise InputError("the deck has no read_data line", file=run_dir / "in.lammps", key="read_data")
-
-
-def spec_from_run(run: dict, run_dir: Path) -> CalculatorSpec:
-    """The calculator spec: run.json's ``bridge`` section, else the registry entry of ``model``."""
-    bridge = run.get("bridge")
-    if bridge:
-        model = Path(bridge["model"])
-        model = model if model.is_absolute() else (run_dir / model)
-        options = dict(bridge.get("options", {}))
-        for key in ("atom_refs", "atom_energies"):
-            if options.get(key) and not Path(options[key]).is_absolute():
-                options[key] = str(run_dir / options[key])
-        return CalculatorSpec(bridge["family"], model.resolve(), tuple(bridge["model_type_map"]),
-                              tuple(sorted(options.items())))
-    from elbench.potentials.manifest import load_manifest
-    from elbench.resources import builtin_manifest
-
-    manifest = load_manifest(run.get("manifest") or builtin_manifest())
-    entry = manifest.get(run["model"])
-    return CalculatorSpec(**bridge_spec(entry, manifest)["__spec__"])
-
-
-def bridge_spec(entry, manifest) -> dict:
-    """What ``render`` stores in run.json["bridge"] for a bridge run of registry ``entry``."""
-    manifest.verify_files(entry)
+    ``verify=False`` when the caller has just hash-checked the entry's files (render).
+    """
+    if verify:
+        manifest.verify_files(entry)
     model = manifest.file_path(entry, "model")
     options: dict[str, Any] = {}
     refs = manifest.file_path(entry, "atom_refs")
@@ -112,15 +68,12 @@ def bridge_spec(entry, manifest) -> dict:
     shift = manifest.file_path(entry, "atom_energies")
     if shift is not None:
         options["atom_energies"] = str(shift)
-    if entry.family == "esen":
-        options["task"] = "oc25"
+    options.update(families.get(entry.family).bridge_options)  # e.g. eSEN's task head
     spec = {"family": entry.family, "model": str(model), "model_type_map": list(entry.type_map),
             "cutoff_A": entry.cutoff_A, "options": options}
     extra = [str((manifest.root / f.path).resolve()) for f in entry.files if f.role == "model"][1:]
     if extra:  # several role-"model" files: a committee; the first drives the MD
         spec["committee"] = extra
-    spec["__spec__"] = {"family": entry.family, "model": Path(model), "type_map": tuple(entry.type_map),
-                        "options": tuple(sorted(options.items()))}
     return spec
 
 
@@ -158,12 +111,11 @@ def type_numbers(run_type_map: list[str], model_type_map: tuple[str, ...], count
     return table
 
 
-def check_type_maps(run: dict, data_file: Path) -> list[str]:
-    """The run's explicit type map, checked against the data file's header."""
-    type_map = run.get("type_map")
+def check_type_maps(type_map: list[str], data_file: Path) -> list[str]:
+    """The run record's explicit type map, checked against the data file's header."""
     if not type_map:
         raise InputError("run.json has no type_map", key="type_map")
-    header = data_type_map(data_file)
+    header = read_type_map_header(data_file)
     if header is not None and header != list(type_map):
         raise InputError(f"element order of the data file ({' '.join(header)}) differs from the run's type_map "
                          f"({' '.join(type_map)})", file=data_file, key="type_map", allowed=" ".join(header))
@@ -426,18 +378,14 @@ def box_pbc(lmp) -> tuple[bool, bool, bool]:
     return tuple(bool(p) for p in periodicity)
 
 
-#: calculators that accept only fully periodic or fully open cells (pyace, GRACE-FS)
-FULL_PBC_FAMILIES = {"ace", "grace"}
-
-
 def calculator_pbc(family: str, pbc: tuple[bool, bool, bool]) -> tuple[bool, bool, bool]:
     """The periodicity handed to the calculator.
 
     A slab box (``p p f``) is made fully periodic for calculators that refuse mixed
-    periodicity; elbench slabs keep >= 15 Å of vacuum above the water (wall/reflect at
+    periodicity (the family spec's ``full_pbc``: pyace, GRACE-FS); elbench slabs keep >= 15 Å of vacuum above the water (wall/reflect at
     the top), more than any shipped model's cutoff, so no interaction crosses z.
     """
-    if family in FULL_PBC_FAMILIES and any(pbc) and not all(pbc):
+    if families.get(family).full_pbc and any(pbc) and not all(pbc):
         return (True, True, True)
     return pbc
 
@@ -445,8 +393,8 @@ def calculator_pbc(family: str, pbc: tuple[bool, bool, bool]) -> tuple[bool, boo
 # --------------------------------------------------------------------------- main
 
 
-def check_single_rank(run: dict) -> None:
-    ranks = int(run.get("mpi_ranks", run.get("resources", {}).get("mpi_ranks", 1)) or 1)
+def check_single_rank(ranks: int) -> None:
+    """The run record's MPI ranks and the launcher's world size are both 1, or InputError."""
     launched = world_size_from_launcher()
     if ranks > 1 or launched > 1:
         raise InputError(f"the bridge engine runs on one MPI rank (asked for {max(ranks, launched)}): the "
@@ -454,31 +402,29 @@ def check_single_rank(run: dict) -> None:
                          "native pair style", key="mpi_ranks", allowed="1")
 
 
-def validate_deck(lines: list[str], deck: Path) -> str:
+def validate_deck(deck: Deck) -> str:
     """The fix-external ID; refuses a deck with a force-producing pair style (double counting)."""
-    fix_ids = [m.group(1) for line in lines if (m := FIX_EXTERNAL.match(line))]
+    fix_ids = [cmd.words[1] for cmd in deck.fix_externals()]
     if len(fix_ids) != 1:
         raise InputError(f"a bridge deck needs exactly one 'fix ID all external pf/callback' line, found "
-                         f"{len(fix_ids)}: render the run with engine 'bridge'", file=deck, key="engine")
-    styles = [m.group(1) for line in lines if (m := PAIR_STYLE.match(line))]
-    bad = [s for s in styles if s != "zero"]
+                         f"{len(fix_ids)}: render the run with engine 'bridge'", file=deck.file, key="engine")
+    bad = [s for s in deck.pair_styles() if s != "zero"]
     if bad:
         raise InputError(f"a bridge deck must use 'pair_style zero' (found {bad}): forces would be counted twice",
-                         file=deck, key="pair_style", allowed="zero")
+                         file=deck.file, key="pair_style", allowed="zero")
     return fix_ids[0]
 
 
-def committee_writer(run: dict, run_dir: Path, spec: CalculatorSpec):
-    """A model-deviation writer when run.json's bridge section lists committee models, else None."""
-    models = (run.get("bridge") or {}).get("committee") or []
+def committee_writer(run: RunRecord, run_dir: Path, spec: CalculatorSpec):
+    """A model-deviation writer (every thermo_interval_steps) when the run's calculator has a committee, else None."""
+    models = run.committee
     if not models:
         return None
-    from elbench.analysis.model_deviation import MODEL_DEVIATION_FILE, CommitteeWriter
+    # the analysis package is loaded only by committee runs (an import cycle bridge -> analysis, removed later)
+    from elbench.analysis.model_deviation import CommitteeWriter
 
-    calcs = [make_calculator(CalculatorSpec(spec.family, (run_dir / m).resolve(), spec.type_map, spec.options))
-             for m in models]
-    out_freq = int(run["bridge"].get("out_freq") or run.get("thermo_interval_steps") or 100)
-    return CommitteeWriter(calcs, out_freq, run_dir / MODEL_DEVIATION_FILE)
+    calcs = [make_calculator(CalculatorSpec(spec.family, Path(m), spec.type_map, spec.options)) for m in models]
+    return CommitteeWriter(calcs, run.thermo_interval_steps, run_dir / (run.model_deviation_file or MODEL_DEVIATION_FILE))
 
 
 def run_deck(run_dir: Path, *, preflight: bool = True, screen: bool = True, deck_name: str = "in.lammps") -> dict:
@@ -488,15 +434,15 @@ def run_deck(run_dir: Path, *, preflight: bool = True, screen: bool = True, deck
     in.lammps); in.lammps is still what the checks read.
     """
     run_dir = Path(run_dir).resolve()
-    run = read_run(run_dir)
-    check_single_rank(run)
+    run = RunRecord.load(run_dir)
+    check_single_rank(run.mpi_ranks)
     deck = run_dir / "in.lammps"
     if not deck.is_file():
         raise InputError("in.lammps not found", file=deck)
-    lines = deck_lines(deck)
-    fix_id = validate_deck(lines, deck)
-    data_file = read_data_file(run_dir, lines)
-    type_map = check_type_maps(run, data_file)
+    deck = read_deck(deck)
+    fix_id = validate_deck(deck)
+    data_file = (run_dir / deck.read_data()).resolve()
+    type_map = check_type_maps(run.type_map, data_file)
     spec = spec_from_run(run, run_dir)
     calc = make_calculator(spec)
     summary: dict[str, Any] = {"family": spec.family, "model": str(spec.model), "engine": "bridge"}
@@ -513,19 +459,18 @@ def run_deck(run_dir: Path, *, preflight: bool = True, screen: bool = True, deck
     lmp = new_lammps(args)
     if lmp.extract_setting("world_size") > 1:
         lmp.close()
-        check_single_rank({"mpi_ranks": 2})
+        check_single_rank(2)
     forces: ExternalForces | None = None
     start, cpu_start = time.perf_counter(), time.process_time()
     try:
-        run_lines = lines if deck_name == "in.lammps" else deck_lines(run_dir / deck_name)
-        for line in run_lines:
-            if forces is None and line.split()[0] in ("run", "minimize", "rerun"):
+        executed = deck if deck_name == "in.lammps" else read_deck(run_dir / deck_name)
+        for cmd in executed.commands:
+            if forces is None and cmd.name in ("run", "minimize", "rerun"):
                 raise RunError("the deck runs before its fix external line")
-            lmp.command(line)
+            lmp.command(cmd.text)
             if forces is not None:
                 forces.check()
-            match = FIX_EXTERNAL.match(line)
-            if match:
+            if is_fix_external(cmd):
                 z_of_type = type_numbers(type_map, spec.type_map, type_counts(lmp), file=spec.model)
                 forces = ExternalForces(lmp, fix_id, calc, z_of_type, calculator_pbc(spec.family, box_pbc(lmp)))
                 forces.committee = committee_writer(run, run_dir, spec)

@@ -24,8 +24,11 @@ from typing import Any
 
 import numpy as np
 
+from elbench import families
+from elbench.deck_reader import Command, Deck, is_fix_external, read_deck
 from elbench.errors import InputError, RunError
 from elbench.io import atomic_write_json
+from elbench.run_record import Preflight, RunRecord
 
 TOLERANCES = {
     "float64": {"energy_eV_per_atom": 1e-6, "force_eV_per_A": 1e-5},
@@ -37,19 +40,13 @@ _SETUP_COMMANDS = {"units", "atom_style", "boundary", "dimension", "atom_modify"
 _PAIR_COMMANDS = {"pair_style", "pair_coeff", "pair_modify"}
 
 
-def preflight_deck(lines: list[str], engine: str) -> list[str]:
-    """The deck's setup lines and its force block (pair block, plus fix external for the bridge)."""
-    from elbench.engines.bridge import FIX_EXTERNAL
-
-    out = []
-    for line in lines:
-        word = line.split()[0]
-        if word in _SETUP_COMMANDS or word in _PAIR_COMMANDS:
-            out.append(line)
-        elif engine == "bridge" and (FIX_EXTERNAL.match(line) or word == "fix_modify" and
-                                     any(FIX_EXTERNAL.match(x) and x.split()[1] == line.split()[1] for x in lines)):
-            out.append(line)
-    return out
+def preflight_deck(deck: Deck, engine: str) -> list[Command]:
+    """The deck's setup commands and its force block (pair block, plus fix external for the bridge)."""
+    external_ids = {cmd.words[1] for cmd in deck.fix_externals()} if engine == "bridge" else set()
+    return [cmd for cmd in deck.commands
+            if cmd.name in _SETUP_COMMANDS or cmd.name in _PAIR_COMMANDS
+            or (is_fix_external(cmd) and cmd.words[1] in external_ids)
+            or (cmd.name == "fix_modify" and len(cmd.words) > 1 and cmd.words[1] in external_ids)]
 
 
 def direct_atoms(data_file: Path, type_map: list[str], atom_style: str, pbc: tuple[bool, bool, bool]):
@@ -119,26 +116,24 @@ def compare(lmp, atoms, calc) -> dict:
 
 def _precision(spec) -> str:
     """float32 when the family only evaluates in single precision or the spec asks for it."""
-    from elbench.engines.bridge import FLOAT32_FAMILIES
-
-    if spec.family in FLOAT32_FAMILIES or spec.option("dtype") == "float32":
+    if families.get(spec.family).float32 or spec.option("dtype") == "float32":
         return "float32"
     return "float64"
 
 
-def run_preflight(run_dir: Path, run: dict, *, spec, calc, engine: str, nve_steps: int = 20,
+def run_preflight(run_dir: Path, run: RunRecord, *, spec, calc, engine: str, nve_steps: int = 20,
                   write: bool = True) -> dict:
     """Parity check + NVE drift for ``run_dir``; writes preflight.json; RunError when it fails."""
-    from elbench.engines.bridge import (ExternalForces, box_pbc, calculator_pbc, check_type_maps, deck_lines,
-                                        read_data_file, type_counts, type_numbers)
+    from elbench.engines.bridge import (ExternalForces, box_pbc, calculator_pbc, check_type_maps, type_counts,
+                                        type_numbers)
     from elbench.engines.lmp_python import new_lammps
 
     run_dir = Path(run_dir).resolve()
-    lines = deck_lines(run_dir / "in.lammps")
-    data_file = read_data_file(run_dir, lines)
-    type_map = check_type_maps(run, data_file)
-    block = preflight_deck(lines, engine)
-    atom_style = next((ln.split()[1] for ln in block if ln.split()[0] == "atom_style"), "atomic")
+    deck = read_deck(run_dir / "in.lammps")
+    data_file = (run_dir / deck.read_data()).resolve()
+    type_map = check_type_maps(run.type_map, data_file)
+    block = preflight_deck(deck, engine)
+    atom_style = deck.atom_style()
     import os
 
     cwd = os.getcwd()
@@ -147,10 +142,10 @@ def run_preflight(run_dir: Path, run: dict, *, spec, calc, engine: str, nve_step
     start = time.perf_counter()
     try:
         forces = None
-        for line in block:
-            lmp.command(line)
-            if line.split()[0] == "fix" and " external " in f" {line} ":
-                fix_id = line.split()[1]
+        for cmd in block:
+            lmp.command(cmd.text)
+            if is_fix_external(cmd):
+                fix_id = cmd.words[1]
                 z_of_type = type_numbers(type_map, spec.type_map, type_counts(lmp), file=spec.model)
                 forces = ExternalForces(lmp, fix_id, calc, z_of_type, calculator_pbc(spec.family, box_pbc(lmp)))
                 lmp.set_fix_external_callback(fix_id, forces)
@@ -162,9 +157,8 @@ def run_preflight(run_dir: Path, run: dict, *, spec, calc, engine: str, nve_step
             forces.check()
         atoms = direct_atoms(data_file, type_map, atom_style, calculator_pbc(spec.family, box_pbc(lmp)))
         result = compare(lmp, atoms, calc)
-        drift = nve_drift(lmp, len(atoms), timestep_fs=float(run.get("timestep_fs", 0.5)),
-                          temperature_K=float(run.get("temperature_K", 300.0)), steps=nve_steps,
-                          seed=int(run.get("seed", 1)) + 7919)
+        drift = nve_drift(lmp, len(atoms), timestep_fs=run.timestep_fs, temperature_K=run.temperature_K,
+                          steps=nve_steps, seed=run.seed + 7919)
         if forces is not None:
             forces.check()
     except (InputError, RunError):
@@ -187,7 +181,7 @@ def run_preflight(run_dir: Path, run: dict, *, spec, calc, engine: str, nve_step
               "seconds": time.perf_counter() - start}
     if write:
         atomic_write_json(run_dir / "preflight.json", record)
-        _record_in_run_json(run_dir, record)
+        _record_in_run_json(run_dir, run, record)
     if not ok:
         raise RunError(
             f"preflight parity failed in {run_dir}: |dE| = {result['energy_diff_eV_per_atom']:.3g} eV/atom "
@@ -211,16 +205,12 @@ def previous_pass(run_dir: Path, spec, engine: str) -> dict | None:
     return record if same else None
 
 
-def _record_in_run_json(run_dir: Path, record: dict) -> None:
-    path = run_dir / "run.json"
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return
-    data["preflight"] = {k: record[k] for k in ("passed", "engine", "precision", "energy_diff_eV_per_atom",
-                                                 "force_max_abs_diff_eV_per_A") if k in record}
-    data["preflight"]["nve_drift_eV_per_atom_per_ps"] = record["nve"]["drift_eV_per_atom_per_ps"]
-    atomic_write_json(path, data)
+def _record_in_run_json(run_dir: Path, run: RunRecord, record: dict) -> None:
+    """The verdict into run.json (the record as loaded at the start of the check, plus ``preflight``)."""
+    verdict = Preflight(**{k: record[k] for k in ("passed", "engine", "precision", "energy_diff_eV_per_atom",
+                                                  "force_max_abs_diff_eV_per_A") if k in record},
+                        nve_drift_eV_per_atom_per_ps=record["nve"]["drift_eV_per_atom_per_ps"])
+    run.with_preflight(verdict).save(run_dir)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -231,15 +221,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="default: run.json's engine")
     parser.add_argument("--debug", action="store_true")
     opts = parser.parse_args(argv)
-    from elbench.engines.bridge import read_run, spec_from_run
+    from elbench.engines.bridge import spec_from_run
     from elbench.engines.calculators import make_calculator
 
     run_dir = Path(opts.run_dir).resolve()
     try:
-        run = read_run(run_dir)
+        run = RunRecord.load(run_dir)
         spec = spec_from_run(run, run_dir)
-        record = run_preflight(run_dir, run, spec=spec, calc=make_calculator(spec),
-                               engine=opts.engine or run.get("engine", "native"))
+        record = run_preflight(run_dir, run, spec=spec, calc=make_calculator(spec), engine=opts.engine or run.engine)
     except (InputError, RunError) as err:
         if opts.debug:
             raise

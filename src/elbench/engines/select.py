@@ -16,7 +16,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from elbench.engines.calculators import FAMILY_BACKENDS, family_environment
+from elbench import families
 from elbench.errors import InputError, RunError
 
 ENGINES = ("auto", "native", "bridge")
@@ -100,8 +100,8 @@ def family_status() -> list[dict]:
     from elbench.potentials.styles import choose_engine, native_missing, pair_style_for
 
     rows = []
-    for family in FAMILY_BACKENDS:
-        env = family_environment(family)
+    for spec in families.with_backend():
+        family, env = spec.name, spec.environment
         installed = env_installed(env)
         binary = env_binary(env) if installed else None
         entry = _family_entry(family, env)

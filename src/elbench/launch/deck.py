@@ -5,7 +5,8 @@ timestep 0. A segment covers ``(start, end]`` of that timeline: the first segmen
 starts from the data file, later ones from a restart file. The segment deck is the
 run's own deck with a few commands rewritten, so any deck that follows LAMMPS's
 ordinary syntax (one command per line, ``read_data``, ``run N``) can be segmented,
-hand-edited ones included:
+hand-edited ones included. The deck is read by :mod:`elbench.deck_reader`; this module
+only rewrites it:
 
 * ``read_data`` becomes ``read_restart`` when resuming; ``velocity ... create``,
   ``minimize`` and ``reset_timestep`` are dropped then (the restart holds the state);
@@ -18,140 +19,35 @@ hand-edited ones included:
 
 from __future__ import annotations
 
-import re
-import shlex
-from dataclasses import dataclass, field
 from pathlib import Path
 
+from elbench.deck_reader import Deck, parse_deck_text
 from elbench.errors import InputError
+from elbench.run_record import RESTART_FILES
 
-RESTART_FILES = ("restart.a", "restart.b")
 SEGMENTS_DIR = "segments"
 
 
-@dataclass
-class Command:
-    """One LAMMPS command line: the original text and its words."""
-
-    text: str
-    words: list[str]
-
-    @property
-    def name(self) -> str:
-        return self.words[0] if self.words else ""
-
-
-@dataclass
-class Deck:
-    """A parsed deck: its commands and where the timeline's runs end."""
-
-    commands: list[Command]
-    run_ends: list[int] = field(default_factory=list)
-    dumps: dict[str, str] = field(default_factory=dict)  # dump id -> file name
-    restart_interval: int | None = None
-    timestep_ps: float | None = None
-
-    @property
-    def total_steps(self) -> int:
-        return self.run_ends[-1] if self.run_ends else 0
-
-
-def _logical_lines(text: str) -> list[str]:
-    """Lines with ``&`` continuations joined and comments removed."""
-    out: list[str] = []
-    buf = ""
-    for raw in text.splitlines():
-        line = _strip_comment(raw).rstrip()
-        if line.endswith("&"):
-            buf += line[:-1] + " "
-            continue
-        out.append(buf + line)
-        buf = ""
-    if buf:
-        out.append(buf)
-    return out
-
-
-def _strip_comment(line: str) -> str:
-    quote = None
-    for i, ch in enumerate(line):
-        if ch in "\"'" and quote is None:
-            quote = ch
-        elif ch == quote:
-            quote = None
-        elif ch == "#" and quote is None:
-            return line[:i]
-    return line
-
-
-def _words(line: str) -> list[str]:
-    try:
-        return shlex.split(line, posix=True)
-    except ValueError:
-        return line.split()
-
-
-_VAR_REF = re.compile(r"\$\{(\w+)\}|\$(\w)")
-
-
-def _substitute(word: str, variables: dict[str, str]) -> str:
-    def repl(match: re.Match) -> str:
-        name = match.group(1) or match.group(2)
-        return variables.get(name, match.group(0))
-
-    return _VAR_REF.sub(repl, word)
-
-
-def _int_value(word: str, variables: dict[str, str], file: Path | str, what: str) -> int:
-    value = _substitute(word, variables)
-    try:
-        number = float(value)
-    except ValueError:
-        raise InputError(f"cannot determine {what} from '{word}' (use a number or a numeric variable)", file=file) from None
-    if number != int(number) or number < 0:
-        raise InputError(f"{what} must be a non-negative integer, got '{value}'", file=file)
-    return int(number)
+#: commands a segmented deck cannot hold (the segment decks are flat copies of in.lammps)
+UNSUPPORTED = ("include", "jump", "label", "next")
 
 
 def parse_deck(text: str, file: Path | str = "in.lammps") -> Deck:
-    """Parse ``in.lammps`` into commands, run ends on the timeline and dump files."""
-    commands: list[Command] = []
-    variables: dict[str, str] = {}
-    deck = Deck(commands)
-    step = 0
-    for line in _logical_lines(text):
-        words = _words(line)
-        if not words:
-            continue
-        cmd = Command(line, words)
-        commands.append(cmd)
-        name = cmd.name
-        if name == "variable" and len(words) >= 4 and words[2] in ("index", "equal", "string", "internal"):
-            variables.setdefault(words[1], words[3])
-        elif name == "run":
-            if len(words) < 2:
-                raise InputError("'run' without a number of steps", file=file)
-            n = _int_value(words[1], variables, file, "run length")
-            step = n if "upto" in words[2:] else step + n
-            deck.run_ends.append(step)
-        elif name == "minimize" and deck.run_ends:
+    """Read ``in.lammps`` (:mod:`elbench.deck_reader`) and check that it can be cut into segments."""
+    deck = parse_deck_text(text, file)
+    seen_run = False
+    for cmd in deck.commands:
+        if cmd.name == "run":
+            seen_run = True
+        elif cmd.name == "minimize" and seen_run:
             raise InputError("'minimize' after a 'run' cannot be segmented; minimize before the MD runs", file=file)
-        elif name == "reset_timestep" and deck.run_ends:
+        elif cmd.name == "reset_timestep" and seen_run:
             raise InputError(
                 "'reset_timestep' after a 'run' breaks the run's timeline; count every stage from step 0", file=file
             )
-        elif name == "dump" and len(words) >= 6:
-            deck.dumps[words[1]] = words[5]
-        elif name == "restart" and len(words) >= 2:
-            deck.restart_interval = _int_value(words[1], variables, file, "restart interval") or None
-        elif name == "timestep" and len(words) >= 2:
-            try:
-                deck.timestep_ps = float(_substitute(words[1], variables))
-            except ValueError:
-                pass
-        elif name in ("include", "jump", "label", "next"):
-            raise InputError(f"'{name}' is not supported in a deck elbench segments (flatten the deck)", file=file)
-    if not deck.run_ends:
+        elif cmd.name in UNSUPPORTED:
+            raise InputError(f"'{cmd.name}' is not supported in a deck elbench segments (flatten the deck)", file=file)
+    if not deck.run_ends:  # reads the timeline: a run length it cannot determine is an InputError here
         raise InputError("the deck has no 'run' command", file=file)
     return deck
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from elbench.engines.lammps_binary import LammpsBinary
-from elbench.launch.deck import RESTART_FILES
+from elbench.run_record import RESTART_FILES
 
 MAGIC = b"LammpS RestartT\x00"
 

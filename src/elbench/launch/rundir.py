@@ -7,45 +7,28 @@ changed between segments (a run must not mix segments made from different decks)
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from elbench.errors import InputError
 from elbench.io import sha256_file
+from elbench.run_record import RUN_JSON, RunRecord
 
-RUN_JSON = "run.json"
 DECK = "in.lammps"
 
 
 @dataclass
 class RunDir:
     path: Path
-    meta: dict
+    record: RunRecord
 
     @classmethod
     def load(cls, path: Path) -> "RunDir":
-        path = Path(path)
-        file = path / RUN_JSON
-        if not file.is_file():
-            raise InputError("run directory has no run.json; create it with `elbench render`", file=file)
-        try:
-            meta = json.loads(file.read_text())
-        except (OSError, ValueError) as err:
-            raise InputError(f"cannot read run.json: {err}", file=file) from None
-        for key in ("command",):
-            if key not in meta:
-                raise InputError("run.json lacks a required key", file=file, key=key)
-        if not isinstance(meta["command"], list) or not all(isinstance(a, str) for a in meta["command"]):
-            raise InputError("command must be a list of strings", file=file, key="command")
-        return cls(path.resolve(), meta)
+        return cls(Path(path).resolve(), RunRecord.load(path))
 
     @property
     def key(self) -> str:
-        m = self.meta
-        if {"model", "charge_state", "seed"} <= m.keys():
-            return f"{m['model']}/q{m['charge_state']}/s{m['seed']}"
-        return self.path.name
+        return self.record.key
 
     @property
     def deck_path(self) -> Path:
@@ -53,63 +36,47 @@ class RunDir:
 
     @property
     def command(self) -> list[str]:
-        return list(self.meta["command"])
+        return list(self.record.command)
 
     @property
     def env(self) -> dict[str, str]:
-        env = self.meta.get("env") or {}
-        return {str(k): str(v) for k, v in env.items()}
+        return dict(self.record.env)
 
     @property
     def engine(self) -> str:
-        return str(self.meta.get("engine", "native"))
+        return self.record.engine
 
     @property
-    def timestep_fs(self) -> float | None:
-        value = self.meta.get("timestep_fs")
-        return float(value) if value is not None else None
+    def timestep_fs(self) -> float:
+        return self.record.timestep_fs
 
     @property
     def type_map(self) -> list[str]:
-        return list(self.meta.get("type_map") or [])
+        return list(self.record.type_map)
 
     @property
-    def dump(self) -> dict:
-        return dict(self.meta.get("dump") or {})
+    def total_steps(self) -> int:
+        """The last step of the run's timeline (equilibration + production)."""
+        return self.record.steps.last_step
 
     @property
     def production_start_step(self) -> int:
-        steps = self.meta.get("steps") or {}
-        return int(steps.get("equilibration", 0))
+        return self.record.steps.production_first_step
 
-    def data_file(self) -> Path | None:
+    def data_file(self) -> Path:
         """The atomic topology (ids and types) the dumped frames follow."""
-        for key in ("topology_file", "data_file"):
-            if isinstance(self.meta.get(key), str) and (self.path / self.meta[key]).is_file():
-                return self.path / self.meta[key]
-        for label, rel in self.input_paths().items():
-            if "data" in label or rel.endswith(".data"):
-                return self.path / rel
-        found = sorted(self.path.glob("*.data"))
-        return found[0] if found else None
+        return self.path / self.record.topology_file
 
     def input_paths(self) -> dict[str, str]:
         """Label -> path (relative to the run dir or absolute) of the hashed inputs."""
-        out = {}
-        for label, item in (self.meta.get("inputs") or {}).items():
-            if isinstance(item, dict) and "path" in item:
-                out[label] = str(item["path"])
-            elif isinstance(item, str) and len(item) != 64:
-                out[label] = item
-        return out
+        return {label: item.path for label, item in self.record.inputs.items()}
 
     def expected_hashes(self) -> dict[str, tuple[Path, str]]:
         """Label -> (absolute path, sha256) for every input run.json lists with a hash."""
         out = {}
-        for label, item in (self.meta.get("inputs") or {}).items():
-            if isinstance(item, dict) and "sha256" in item:
-                path = Path(item.get("path", label))
-                out[label] = (path if path.is_absolute() else self.path / path, str(item["sha256"]))
+        for label, item in self.record.inputs.items():
+            path = Path(item.path)
+            out[label] = (path if path.is_absolute() else self.path / path, item.sha256)
         return out
 
     def current_hashes(self) -> dict[str, str]:

@@ -28,7 +28,7 @@ import numpy as np
 from elbench import __version__
 from elbench.engines.lammps_binary import LammpsBinary, resolve_binary
 from elbench.errors import InputError, RunError
-from elbench.io import atomic_write_text
+from elbench.io import atomic_write_json, atomic_write_text
 from elbench.launch import lock, state
 from elbench.launch.checks import BlowupLimits, Failure, check_frame, check_thermo
 from elbench.launch.deck import SEGMENTS_DIR, parse_deck, segment_bounds, segment_deck, segment_path
@@ -37,6 +37,7 @@ from elbench.launch.restart import latest_restart, restart_order
 from elbench.launch.rundir import RunDir
 from elbench.launch.trajectory import TrajIndex, format_of, index_file, positions, select_frames, write_joined
 from elbench.provenance import utc_now
+from elbench.run_record import Preflight, RunRecord
 
 
 @dataclass
@@ -151,25 +152,18 @@ def check_executables(run: RunDir) -> None:
 
 def check_mpi_ranks(run: RunDir) -> None:
     """The bridge drives one LAMMPS from one Python process: refuse more ranks."""
-    argv = run.command
-    ranks = 1
-    for flag in ("-np", "-n", "--ntasks", "-N"):
-        if flag in argv[:-1]:
-            try:
-                ranks = int(argv[argv.index(flag) + 1])
-            except ValueError:
-                pass
+    ranks = run.record.mpi_ranks
     if run.engine == "bridge" and ranks > 1:
         raise InputError(
             f"the bridge engine runs on one MPI rank (the Python calculator sees the whole system); "
             f"run.json asks for {ranks}",
-            file=run.path / "run.json", key="command", allowed="lammps.mpi_ranks = 1 for bridge models",
+            file=run.path / "run.json", key="mpi_ranks", allowed="lammps.mpi_ranks = 1 for bridge models",
         )
 
 
 def needs_native_preflight(run: RunDir) -> bool:
     """Native MLIP runs check parity first (the bridge checks inside its own driver; the reference has no model)."""
-    return run.engine == "native" and run.meta.get("family", "reference") != "reference"
+    return run.engine == "native" and run.record.calculator is not None
 
 
 def native_preflight(run: RunDir, timeout_s: float = 3600.0) -> tuple[bool, str]:
@@ -181,7 +175,7 @@ def native_preflight(run: RunDir, timeout_s: float = 3600.0) -> tuple[bool, str]
     """
     from elbench.engines.select import env_installed, env_python
 
-    env_name = str(run.meta.get("environment") or "core")
+    env_name = run.record.environment
     if env_name != "core" and not env_installed(env_name):
         raise InputError(f"environment '{env_name}' for the native preflight is missing: create it with "
                          f"`scripts/setup-env {env_name}`", file=run.path / "run.json", key="environment")
@@ -206,21 +200,15 @@ def native_preflight(run: RunDir, timeout_s: float = 3600.0) -> tuple[bool, str]
 
 def _record_failed_preflight(run_dir: Path, argv: list[str], rc: int, message: str, started: float) -> None:
     """Keep a preflight.json the check wrote in this attempt (parity numbers); otherwise write why it failed."""
-    from elbench.io import atomic_write_json, read_json
-
     path = run_dir / "preflight.json"
     fresh = path.is_file() and path.stat().st_mtime >= started
     if not fresh:
         atomic_write_json(path, {"engine": "native", "passed": False, "exit_code": rc, "error": message,
                                  "command": argv})
-    try:
-        meta = read_json(run_dir / "run.json")
-    except (OSError, ValueError):
-        return
-    record = dict(meta.get("preflight") or {}) if fresh else {}
-    record.update(passed=False, engine="native", error=message)
-    meta["preflight"] = record
-    atomic_write_json(run_dir / "run.json", meta)
+    record = RunRecord.load(run_dir)
+    found = record.preflight.model_dump() if fresh and record.preflight is not None else {}
+    verdict = Preflight(**{**found, "passed": False, "engine": "native", "error": message})
+    record.with_preflight(verdict).save(run_dir)
 
 
 def _environ(run: RunDir, binary: LammpsBinary) -> dict[str, str]:
@@ -239,14 +227,15 @@ class SegmentRunner:
         self.run = run
         self.opts = opts
         self.dir = run.path
+        record = run.record
+        # the deck is parsed only to be segmented; step counts, timestep, dump and restart come from run.json
         self.deck = parse_deck(run.deck_path.read_text(), run.deck_path)
-        self.total = self.deck.total_steps
-        self.interval = self.deck.restart_interval or opts.restart_interval
+        self.total = record.steps.last_step
+        self.interval = record.restart.interval_steps
         self.binary = binary_for(run)
-        dump = run.dump
-        self.dump_file = dump.get("file") or (next(iter(self.deck.dumps.values()), None))
-        self.dump_fmt = format_of(self.dump_file or "", dump.get("format")) if self.dump_file else None
-        self.timestep_ps = (run.timestep_fs / 1000.0) if run.timestep_fs else (self.deck.timestep_ps or 0.001)
+        self.dump_file = record.dump.file
+        self.dump_fmt = format_of(self.dump_file, record.dump.format)
+        self.timestep_ps = record.timestep_fs / 1000.0
         seg_steps = opts.segment_steps
         if seg_steps is None and opts.segment_ps:
             seg_steps = max(1, round(opts.segment_ps / self.timestep_ps))
@@ -258,7 +247,7 @@ class SegmentRunner:
     # ---- bookkeeping
     def _read_types(self) -> np.ndarray | None:
         data = self.run.data_file()
-        if data is None or not data.is_file():
+        if not data.is_file():
             return None
         return read_data_types(data)
 
@@ -277,7 +266,7 @@ class SegmentRunner:
             "lammps": lammps,
             "model_sha256": model,
             "inputs_sha256": hashes,
-            "run_json": self.run.meta.get("provenance", {}),
+            "run_json": self.run.record.provenance.model_dump(mode="json"),
         }
 
     def _check_same_inputs(self, hashes: dict[str, str]) -> None:

@@ -14,7 +14,7 @@ Frames are copied byte for byte, so joining loses no precision.
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -246,12 +246,6 @@ def select_frames(segments: Iterable[tuple[TrajIndex, int]], stop_step: int | No
     if any(b <= a for a, b in zip(steps, steps[1:])):
         raise ValueError(f"segment frames are not in increasing step order: {steps[:20]}...")
     return pieces
-
-
-def iter_pieces(pieces: list[Piece]) -> Iterator[tuple[TrajIndex, FrameRef]]:
-    for piece in pieces:
-        for ref in piece.frames:
-            yield piece.index, ref
 
 
 def write_joined(pieces: list[Piece], target: Path) -> int:

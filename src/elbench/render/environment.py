@@ -3,7 +3,8 @@
 ``StrictUndefined`` turns a missing variable into an error instead of an empty
 string; ``finalize`` validates every rendered value (see :mod:`.validate`).
 Filters: ``path`` (quoted path), ``paths`` (several), ``words`` (a list of
-words), ``fmt`` (a float in ``%.10g``), ``comment`` (free text for ``#`` lines),
+words), ``type_map_header`` (the ``# elbench type_map:`` line of a list of
+elements), ``fmt`` (a float in ``%.10g``), ``comment`` (free text for ``#`` lines),
 ``sh`` (one shell-quoted argument), ``argv`` (a shell-quoted command line) and
 ``sh_prepend`` (``"${KEY:+:$KEY}"``) for scripts.
 """
@@ -19,10 +20,16 @@ import jinja2
 
 from elbench.render import validate
 from elbench.resources import templates_dir
+from elbench.type_map import header_line
 
 
 def _words(values) -> validate.Checked:
     return validate.Checked(" ".join(validate.word(v) for v in values))
+
+
+def _type_map_header(values) -> validate.Checked:
+    """The ``# elbench type_map: Au O H Na`` line (:mod:`elbench.type_map` owns its format)."""
+    return validate.Checked(header_line([validate.word(v) for v in values]))
 
 
 def _paths(values) -> validate.Checked:
@@ -68,6 +75,7 @@ def environment(directory: str | None = None) -> jinja2.Environment:
         path=validate.path,
         paths=_paths,
         words=_words,
+        type_map_header=_type_map_header,
         fmt=validate.fmt,
         comment=validate.comment,
         sh=_sh,

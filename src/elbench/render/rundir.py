@@ -6,7 +6,8 @@ written, each through a temporary sibling that is renamed into place. So bad
 input leaves nothing half-written.
 
 Run directory contract (``runs/<model>/q<n>/s<seed>/``): ``in.lammps``,
-``run.sh`` (the exact command), ``run.json`` (see :func:`run_record`), the data
+``run.sh`` (the exact command), ``run.json`` (:class:`~elbench.run_record.RunRecord`, made by
+:func:`run_record`), the data
 file the deck reads, and ``system.data`` (atomic topology for the analysis).
 """
 
@@ -17,11 +18,12 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from elbench import __version__
+from elbench import __version__, families
 from elbench.elements import system_type_map
+from elbench.engines.bridge import calculator_record
 from elbench.engines.lammps_binary import LammpsBinary, mpirun_path, resolve_binary
 from elbench.errors import InputError
-from elbench.io import atomic_directory, atomic_write_json, sha256_file
+from elbench.io import atomic_directory, sha256_file
 from elbench.potentials.checks import check_cutoff, check_type_map
 from elbench.potentials.manifest import manifest_for_campaign
 from elbench.potentials.styles import choose_engine, pair_style_for
@@ -29,8 +31,9 @@ from elbench.provenance import provenance
 from elbench.render import deck as deckmod
 from elbench.render.command import bridge_command, native_argv, render_run_script
 from elbench.render.system import SystemInfo, load_system
+from elbench.run_record import MODEL_DEVIATION_FILE, RESTART_FILES, RUN_JSON, Calculator, RunRecord
 
-RUN_FILES = ("in.lammps", "run.sh", "run.json")
+RUN_FILES = ("in.lammps", "run.sh", RUN_JSON)
 
 
 @dataclass
@@ -45,7 +48,7 @@ class RunPlan:
     reason: str
     deck: str
     script: str
-    record: dict
+    record: RunRecord
     copies: dict[str, Path] = field(default_factory=dict)
     n_atoms: int = 0
     steps: int = 0
@@ -73,10 +76,10 @@ def engine_for(binary: LammpsBinary, entry, lammps_cfg) -> tuple[str, str]:
 
 def check_family_file(manifest, entry) -> None:
     """A model file of another family (e.g. a .yace under family dp) fails before anything is written."""
-    from elbench.engines.calculators import FAMILY_BACKENDS, CalculatorSpec, check_model_file
+    from elbench.engines.calculators import CalculatorSpec, check_model_file
 
     path = manifest.file_path(entry)
-    if path is not None and entry.family in FAMILY_BACKENDS:
+    if path is not None and families.get(entry.family).model is not None:
         check_model_file(CalculatorSpec(entry.family, path, tuple(entry.type_map)))
 
 
@@ -125,6 +128,7 @@ def plan_runs(campaign, *, binary: LammpsBinary | None = None) -> list[RunPlan]:
                              file=campaign.path, key="lammps.mpi_ranks", allowed="1")
         style = pair_style_for(entry, kokkos=kokkos)
         files = deckmod.model_files(manifest, entry)
+        calculator = calculator_for(manifest, entry)
         for n, system in systems.items():
             check_type_map(entry, system.type_map, manifest_path=manifest.path)
             check_cutoff(entry, system, file=campaign.path)
@@ -137,11 +141,23 @@ def plan_runs(campaign, *, binary: LammpsBinary | None = None) -> list[RunPlan]:
                 run_dir = campaign.run_dir(model, n, seed)
                 plans.append(_plan_one(campaign, entry, system, n, seed, engine, reason, pair, mbinary,
                                        mpirun, run_dir, mbinary.describe() if mbinary is not binary else lammps_info,
-                                       manifest))
+                                       manifest, calculator))
     return plans
 
 
-def _plan_one(campaign, entry, system, n, seed, engine, reason, pair, binary, mpirun, run_dir, lammps_info, manifest):
+def calculator_for(manifest, entry) -> Calculator | None:
+    """The family's ASE calculator for the run record (none for the classical reference).
+
+    The entry's files were hash-checked by the caller; a committee (several role-"model"
+    files) rides along, so a bridge run writes its model deviation.
+    """
+    if not families.get(entry.family).runs_in_bridge:
+        return None
+    return calculator_record(entry, manifest, verify=False)
+
+
+def _plan_one(campaign, entry, system, n, seed, engine, reason, pair, binary, mpirun, run_dir, lammps_info, manifest,
+              calculator):
     cfg = campaign.config
     ctx = deckmod.deck_context(md=cfg.md, entry=entry, system=system, charge_state=n, seed=seed,
                                engine=engine, pair=pair)
@@ -157,13 +173,15 @@ def _plan_one(campaign, entry, system, n, seed, engine, reason, pair, binary, mp
     if ctx["data_file"] == deckmod.FULL_DATA:
         copies[deckmod.FULL_DATA] = system.full_data_file
     record = run_record(campaign, entry, ctx, engine=engine, reason=reason, argv=argv, env=env,
-                        copies=copies, manifest=manifest, lammps_info=lammps_info, system=system, deck=deck)
+                        copies=copies, manifest=manifest, lammps_info=lammps_info, system=system, deck=deck,
+                        calculator=calculator)
     steps = ctx["equilibration_steps"] + ctx["production_steps"]
     return RunPlan(entry.name, n, seed, run_dir, engine, reason, deck, script, record, copies, system.n_atoms, steps)
 
 
-def run_record(campaign, entry, ctx, *, engine, reason, argv, env, copies, manifest, lammps_info, system, deck) -> dict:
-    """The ``run.json`` of one run (contract in the briefing; extend, don't break)."""
+def run_record(campaign, entry, ctx, *, engine, reason, argv, env, copies, manifest, lammps_info, system, deck,
+               calculator: Calculator | None) -> RunRecord:
+    """The ``run.json`` of one run (the file contract: extend, don't break)."""
     md = campaign.config.md
     eq, prod = ctx["equilibration_steps"], ctx["production_steps"]
     inputs = {name: {"path": name, "source": str(src), "sha256": sha256_file(src)} for name, src in copies.items()}
@@ -171,7 +189,9 @@ def run_record(campaign, entry, ctx, *, engine, reason, argv, env, copies, manif
         path = (manifest.root / mf.path).resolve()
         inputs[f"model:{mf.path}"] = {"path": str(path), "sha256": mf.sha256, "role": mf.role}
     inputs["in.lammps"] = {"path": "in.lammps", "sha256": hashlib.sha256(deck.encode()).hexdigest()}
-    return {
+    # a committee: DeePMD's native ensemble writes model deviation, and so does the bridge
+    committee = calculator is not None and bool(calculator.committee)
+    return RunRecord.model_validate({
         "model": entry.name,
         "family": entry.family,
         "charge_state": ctx["charge_state"],
@@ -183,6 +203,7 @@ def run_record(campaign, entry, ctx, *, engine, reason, argv, env, copies, manif
         "command": argv,
         "env": env,
         "env_prepend": [k for k in env if k.endswith("PATH")],
+        "mpi_ranks": campaign.config.lammps.mpi_ranks,
         "type_map": ctx["type_map"],
         "geometry": ctx["geometry"],
         "n_atoms": system.n_atoms,
@@ -198,17 +219,18 @@ def run_record(campaign, entry, ctx, *, engine, reason, argv, env, copies, manif
         "dump": {"file": ctx["dump_file"], "format": md.dump_format, "interval_steps": md.dump_interval_steps,
                  "first_step": eq, "group": "all"},
         "thermo_interval_steps": md.thermo_interval_steps,
-        "restart": {"files": list(deckmod.RESTART_FILES), "interval_steps": md.restart_interval_steps,
+        "restart": {"files": list(RESTART_FILES), "interval_steps": md.restart_interval_steps,
                     "final": deckmod.FINAL_RESTART},
         "data_file": ctx["data_file"],
-        "manifest": str(manifest.path),  # the registry the bridge/preflight read the model entry from
+        "manifest": str(manifest.path),  # the registry the model entry came from
+        "calculator": calculator,
         "topology_file": deckmod.ATOMIC_DATA,
         "log_file": "log.lammps",
-        "model_deviation_file": deckmod.MODEL_DEVIATION_FILE if len(ctx["pair"].get("models", [])) > 1 else None,
+        "model_deviation_file": MODEL_DEVIATION_FILE if committee else None,
         "inputs": inputs,
         "provenance": provenance(inputs={"campaign": campaign.path}, lammps=lammps_info,
                                  extra={"system_json": str(system.directory / "system.json")}),
-    }
+    })
 
 
 def _unchanged(plan: RunPlan) -> bool:
@@ -216,7 +238,7 @@ def _unchanged(plan: RunPlan) -> bool:
     try:
         if (d / "in.lammps").read_text() != plan.deck or (d / "run.sh").read_text() != plan.script:
             return False
-        return all((d / name).is_file() and sha256_file(d / name) == plan.record["inputs"][name]["sha256"]
+        return all((d / name).is_file() and sha256_file(d / name) == plan.record.inputs[name].sha256
                    for name in plan.copies)
     except OSError:
         return False
@@ -252,7 +274,7 @@ def _write_one(plan: RunPlan) -> None:
             (tmp / "run.sh").chmod(0o755)
             for name, src in plan.copies.items():
                 shutil.copyfile(src, tmp / name)
-            atomic_write_json(tmp / "run.json", plan.record)
+            plan.record.save(tmp)
     except OSError as err:
         raise InputError(f"cannot write the run directory: {err.strerror}", file=plan.run_dir) from None
 

@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from elbench.elements import is_element
 from elbench.errors import InputError
-
-TYPE_MAP_LINE = re.compile(r"elbench type_map:\s*(.+)$")
+from elbench.type_map import read_header
 
 
 @dataclass(frozen=True)
@@ -102,24 +100,11 @@ def load_system(directory: str | Path) -> SystemInfo:
     return info
 
 
-def data_file_type_map(path: Path) -> list[str] | None:
-    """The ``# elbench type_map: ...`` element order in a data file's header, if any."""
-    with open(path) as handle:
-        for _ in range(40):
-            line = handle.readline()
-            if not line:
-                break
-            match = TYPE_MAP_LINE.search(line)
-            if match:
-                return match.group(1).split()
-    return None
-
-
 def check_data_type_map(path: Path, type_map: list[str]) -> None:
     """The data file must carry the same explicit element order as system.json."""
     if not path.is_file():
         raise InputError("data file missing; run `elbench build`", file=path)
-    found = data_file_type_map(path)
+    found = read_header(path)
     if found is None:
         raise InputError("no '# elbench type_map:' header line; re-run `elbench build`", file=path, key="type_map")
     if found != list(type_map):

@@ -90,9 +90,9 @@ class ReportData:
 
 def _area_from_config(campaign: Campaign) -> float:
     """Lateral area of the cell the builder makes (fallback when no system.json)."""
-    from elbench.build.slab import fcc111_area_A2
+    from elbench.build.assemble import slab_area_A2  # start-up time: build pulls in ASE
 
-    return fcc111_area_A2(campaign.config.system.metal, tuple(campaign.config.system.repeats))
+    return slab_area_A2(campaign.config.system)
 
 
 def charge_densities(campaign: Campaign) -> dict[int, float]:

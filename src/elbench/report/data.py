@@ -21,10 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
+from elbench.analysis.columns import DISTANCE_COLUMN, ERROR_SUFFIX, find_cation_column
 from elbench.errors import InputError
-
-#: Profile columns of the analysis contract (DESIGN.md); the cation column is ``n_<cation>_per_A3``.
-PROFILE_COLUMNS = ("z_A", "rho_water_g_cm3", "n_O_per_A3", "n_H_per_A3", "cos_theta", "rho_cos_theta_g_cm3")
+from elbench.run_record import RUN_JSON, RunRecord
 
 #: Canonical scalar names the report uses, and where ``summary.json`` of ``elbench analyze`` holds them
 #: (dotted paths, looked up in ``interfaces[<profiles_interface>]`` first, then at the top level).
@@ -76,8 +75,7 @@ class Profile:
         return float(np.median(np.diff(self.z_A))) if len(self.z_A) > 1 else 0.0
 
     def cation_column(self) -> str | None:
-        names = [n for n in self.values if n.startswith("n_") and n.endswith("_per_A3") and n not in ("n_O_per_A3", "n_H_per_A3")]
-        return names[0] if names else None
+        return find_cation_column(self.values)
 
 
 @dataclass
@@ -107,8 +105,8 @@ def read_profiles(path: str | Path) -> Profile:
     if len(rows) < 2:
         raise InputError("profiles file has no data rows", file=path)
     header = [h.strip() for h in rows[0]]
-    if "z_A" not in header:
-        raise InputError("profiles file has no z_A column", file=path, key="z_A")
+    if DISTANCE_COLUMN not in header:
+        raise InputError(f"profiles file has no {DISTANCE_COLUMN} column", file=path, key=DISTANCE_COLUMN)
     try:
         data = np.array([[float(x) for x in r] for r in rows[1:]], dtype=float)
     except ValueError as err:
@@ -116,9 +114,9 @@ def read_profiles(path: str | Path) -> Profile:
     if data.shape[1] != len(header):
         raise InputError("rows and header have different numbers of columns", file=path)
     cols = {name: data[:, i] for i, name in enumerate(header)}
-    values = {n: v for n, v in cols.items() if not n.endswith("_err") and n != "z_A"}
-    errors = {n[: -len("_err")]: v for n, v in cols.items() if n.endswith("_err")}
-    return Profile(z_A=cols["z_A"], values=values, errors=errors)
+    values = {n: v for n, v in cols.items() if not n.endswith(ERROR_SUFFIX) and n != DISTANCE_COLUMN}
+    errors = {n[: -len(ERROR_SUFFIX)]: v for n, v in cols.items() if n.endswith(ERROR_SUFFIX)}
+    return Profile(z_A=cols[DISTANCE_COLUMN], values=values, errors=errors)
 
 
 def _lookup(data: dict, dotted: str):
@@ -249,10 +247,11 @@ class RunState:
 
 def read_run_state(model: str, n: int, seed: int, run_dir: Path) -> RunState:
     status = _read_json_or_empty(run_dir / "status.json")
-    run = _read_json_or_empty(run_dir / "run.json")
-    total = _total_steps(status, run.get("steps") or {})
+    rendered = (run_dir / RUN_JSON).is_file()
+    record = RunRecord.load(run_dir) if rendered else None
+    total = _total_steps(status, record)
     if not status:
-        state = "not rendered" if not run else "pending"
+        state = "not rendered" if not rendered else "pending"
     else:
         state = str(status.get("state", "unknown"))
     step = status.get("step")
@@ -263,18 +262,15 @@ def read_run_state(model: str, n: int, seed: int, run_dir: Path) -> RunState:
     return RunState(model, n, seed, state, str(status.get("reason") or ""), step, total)
 
 
-def _total_steps(status: dict, steps: dict) -> int | None:
-    """A run's last step: status.json total_steps, else run.json steps.last_step, else equilibration + production."""
-    for value in (status.get("total_steps"), steps.get("last_step") if isinstance(steps, dict) else None):
-        try:
-            if value is not None and int(value) > 0:
-                return int(value)
-        except (TypeError, ValueError):
-            pass
+def _total_steps(status: dict, record: RunRecord | None) -> int | None:
+    """A run's last step: status.json total_steps, else run.json steps.last_step."""
+    value = status.get("total_steps")
     try:
-        return int(steps.get("equilibration", 0)) + int(steps.get("production", 0)) or None
-    except (AttributeError, TypeError, ValueError):
-        return None
+        if value is not None and int(value) > 0:
+            return int(value)
+    except (TypeError, ValueError):
+        pass
+    return (record.steps.last_step or None) if record is not None else None
 
 
 def _read_json_or_empty(path: Path) -> dict:

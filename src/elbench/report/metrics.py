@@ -7,12 +7,14 @@ Definitions (the README of ``analysis/`` repeats them for readers of a report):
   same model differ by noise, so the L1 of pure noise, ``floor`` = Σ sqrt(2/π)·σᵢ·dz with
   σᵢ² = σ_model² + σ_ref² per bin, is reported with it; the flag is raised when
   L1 − floor > n_sigma · σ_L1 with σ_L1² = Σ (1 − 2/π) σᵢ² dz².
-* **First O peak**: the first local maximum of ρ_water(d) (from the surface) that reaches half
-  the global maximum, refined by a parabola through the three bins around it. Its error comes
-  from re-locating the peak in 200 profiles perturbed by their per-bin standard errors.
+* **First O peak** and the **first-layer bound**: one definition for analysis, report and registry,
+  :mod:`elbench.analysis.first_layer` (first maximum of the 0.3 Å-smoothed ρ_water(d) reaching half
+  the maximum, refined by a parabola through the raw bins; the bound is the first minimum after it
+  below 80 % of the peak), found on the seed-pooled profile. The peak's error comes from
+  re-locating it in 200 profiles perturbed by their per-bin standard errors.
 * **First-layer ⟨cos θ⟩, H-down fraction, cation contact fraction and mean distance** come from
   ``summary.json`` (block errors of ``elbench analyze``); where a summary lacks them they are
-  computed from the profiles (first layer: up to the first minimum of ρ_water after the peak).
+  computed from the profiles (first layer: up to the first-layer bound above).
 * A **difference is flagged** when |model − ref| > n_sigma · sqrt(σ_model² + σ_ref²)
   (default n_sigma = 2); no flag (None) where an error is unknown.
 * **Consistency across charge states**: per observable, the weighted least-squares slope
@@ -31,6 +33,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from elbench.analysis.first_layer import first_layer, parabola_vertex
 from elbench.report.data import Profile, StateResult
 
 DEFAULT_N_SIGMA = 2.0
@@ -178,35 +181,18 @@ def l1_distance(
     return L1Distance(value, err, floor, window_A)
 
 
-def _first_peak_index(rho: np.ndarray) -> int | None:
-    if not np.any(np.isfinite(rho)) or np.nanmax(rho) <= 0:
-        return None
-    threshold = 0.5 * np.nanmax(rho)
-    for i in range(1, len(rho) - 1):
-        if rho[i] >= threshold and rho[i] >= rho[i - 1] and rho[i] >= rho[i + 1]:
-            return i
-    return int(np.nanargmax(rho))
-
-
-def _parabola_peak(z: np.ndarray, y: np.ndarray, i: int) -> tuple[float, float]:
-    if i <= 0 or i >= len(y) - 1:
-        return float(z[i]), float(y[i])
-    y0, y1, y2 = y[i - 1], y[i], y[i + 1]
-    denom = y0 - 2.0 * y1 + y2
-    if denom >= 0:  # not a strict maximum: take the bin
-        return float(z[i]), float(y1)
-    h = z[i + 1] - z[i]
-    offset = 0.5 * (y0 - y2) / denom
-    offset = max(-1.0, min(1.0, offset))
-    return float(z[i] + offset * h), float(y1 - 0.25 * (y0 - y2) * offset)
-
-
 def first_peak(z: np.ndarray, rho: np.ndarray, rho_err: np.ndarray | None = None) -> tuple[float, float, float, float]:
-    """(position, position error, height, height error) of the first peak of a density profile."""
-    i = _first_peak_index(rho)
+    """(position, position error, height, height error) of the first peak of a density profile.
+
+    The peak is :func:`elbench.analysis.first_layer.first_layer`'s (the one definition the
+    analysis and the registry use too); its error is the spread of the parabola vertex over
+    profiles perturbed by their per-bin standard errors, staying on the same peak.
+    """
+    layer = first_layer(z, rho)
+    i = layer.peak_index
     if i is None:
         return math.nan, math.nan, math.nan, math.nan
-    pos, height = _parabola_peak(z, rho, i)
+    pos, height = layer.peak_position_A, layer.peak_height
     if rho_err is None or not np.any(rho_err > 0):
         return pos, 0.0, height, 0.0
     rng = np.random.default_rng(0)
@@ -216,19 +202,15 @@ def first_peak(z: np.ndarray, rho: np.ndarray, rho_err: np.ndarray | None = None
         # Stay on the same peak: search near the unperturbed one only.
         lo, hi = max(1, i - 5), min(len(y) - 2, i + 5)
         j = lo + int(np.argmax(y[lo : hi + 1]))
-        found.append(_parabola_peak(z, y, j))
+        found.append(parabola_vertex(z, y, j))
     arr = np.array(found)
     return pos, float(arr[:, 0].std(ddof=1)), height, float(arr[:, 1].std(ddof=1))
 
 
-def first_minimum_after_peak(z: np.ndarray, rho: np.ndarray, span_A: float = 3.5) -> float:
-    """Upper edge of the first layer: the lowest density within span_A after the first peak."""
-    i = _first_peak_index(rho)
-    if i is None:
-        return math.nan
-    stop = np.searchsorted(z, z[i] + span_A)
-    seg = rho[i : max(stop, i + 2)]
-    return float(z[i + int(np.argmin(seg))])
+def first_layer_bound(z: np.ndarray, rho: np.ndarray) -> float:
+    """Upper edge of the first layer (:func:`elbench.analysis.first_layer.first_layer`), NaN where none."""
+    bound = first_layer(z, rho).boundary_A
+    return math.nan if bound is None else bound
 
 
 def first_layer_cos_theta_from_profile(profile: Profile, d_max_A: float) -> tuple[float, float]:
@@ -290,7 +272,7 @@ def observables_of(result: StateResult) -> dict[str, tuple[float, float]]:
         out["o_peak_height_g_cm3"] = (h, h_err)
         layer_max = result.scalars.get("first_layer_max_A", math.nan)
         if not math.isfinite(layer_max):
-            layer_max = first_minimum_after_peak(p.z_A, p.get("rho_water_g_cm3"))
+            layer_max = first_layer_bound(p.z_A, p.get("rho_water_g_cm3"))
     else:
         layer_max = math.nan
     fallback = {"first_layer_cos_theta": first_layer_cos_theta_from_profile(p, layer_max)}

@@ -1,7 +1,7 @@
 """Training inputs for every MLIP family with a matched number of gradient updates.
 
-* :mod:`.families` — per-family template, data format, environment, commands,
-  hyperparameter presets (``tiny`` for CPU tests, ``paper`` for clusters);
+* each family spec's ``training`` (:mod:`elbench.families`) — its template, data format,
+  commands, hyperparameter presets (``tiny`` for CPU tests, ``paper`` for clusters), log parser;
 * :mod:`.render` — converts a split to the family's format and renders the
   Jinja template under ``lammps_inputs/train/``, ``train.json``, ``run.sh``, ``job.sbatch``;
 * :mod:`.run` — runs the commands locally in the family's environment;

@@ -27,7 +27,8 @@ from elbench.errors import InputError
 from elbench.io import atomic_write_json, atomic_write_text, sha256_file
 from elbench.render import validate
 from elbench.resources import templates_dir
-from elbench.train.families import ATOM_ENERGIES, Family, family, preset
+from elbench import families
+from elbench.families.spec import ATOM_ENERGIES, FamilySpec, TrainingSpec, TrainInputs
 
 
 def _tojson(value) -> validate.Checked:
@@ -46,7 +47,15 @@ def environment() -> jinja2.Environment:
     return env
 
 
-def gradient_update_plan(fam: Family, gradient_updates: int, n_train: int, batch_size: int,
+def preset(spec: FamilySpec, name: str) -> dict:
+    """The hyperparameters of training preset ``name`` of a family (InputError naming its presets)."""
+    presets = spec.training.presets
+    if name not in presets:
+        raise InputError(f"unknown preset '{name}' for {spec.name}", key="preset", allowed=", ".join(presets))
+    return dict(presets[name])
+
+
+def gradient_update_plan(fam: TrainingSpec, gradient_updates: int, n_train: int, batch_size: int,
                          closed_form: bool = False) -> dict:
     """How the requested GU becomes the family's knob, and the effective GU.
 
@@ -69,7 +78,7 @@ def gradient_update_plan(fam: Family, gradient_updates: int, n_train: int, batch
             "effective_gradient_updates": gradient_updates}
 
 
-def _data_paths(fam: Family, written: dict[str, Path], out: Path) -> dict[str, str | list[str]]:
+def _data_paths(fam: TrainingSpec, written: dict[str, Path], out: Path) -> dict[str, str | list[str]]:
     rel = {part: str(path.relative_to(out)) for part, path in written.items()}
     if fam.data_format == "deepmd":
         return {part: sorted(str(p.parent.relative_to(out)) for p in (out / r).glob("*/type.raw")) for part, r in rel.items()}
@@ -96,7 +105,8 @@ def render_training(
     from elbench.dataset.convert import convert_splits
     from elbench.dataset.frames import read_frames, validate_frames
 
-    fam = family(family_name)
+    spec: FamilySpec = families.trainable(family_name)
+    fam = spec.training
     split_dir, out = Path(split_dir), Path(out_dir)
     name = check_name(name or f"{family_name}-{set_name}")
     train_file = split_dir / set_name / "train.extxyz"
@@ -104,14 +114,14 @@ def render_training(
         raise InputError(f"no training split for set '{set_name}'; run `elbench dataset split`", file=train_file, key="set")
     frames = validate_frames_cached(train_file)
     n_train, type_map = frames
-    hp = preset(fam, preset_name)
+    hp = preset(spec, preset_name)
     cutoff = float(cutoff_A if cutoff_A is not None else fam.default_cutoff_A)
     if not 2.0 <= cutoff <= 12.0:
         raise InputError(f"cutoff {cutoff} Å is outside 2–12 Å", key="cutoff-A")
     plan = gradient_update_plan(fam, gradient_updates, n_train, batch_size, preset_name in fam.closed_form)
     check_slurm(slurm or {})  # before anything is written: a bad setting leaves no half-made directory
     out.mkdir(parents=True, exist_ok=True)
-    written = convert_splits(split_dir, fam.data_format, type_map, set_name, out / "data", environment=fam.environment)
+    written = convert_splits(split_dir, fam.data_format, type_map, set_name, out / "data", environment=spec.environment)
     data = _data_paths(fam, written, out)
     save_every = max(1, gradient_updates // 10)
     context = {
@@ -121,15 +131,14 @@ def render_training(
         "n_train": n_train, "hp": hp, "data": data, "log_every": save_every, "save_every": save_every,
         "decay_steps": max(1, gradient_updates // 20),
     }
-    if fam.name == "mace":
-        context["name"] = "mace_model"  # the archive folder name must say mace (calculators.check_model_file)
-        # least-squares E0s (by atomic number) inside the model; MACE's "average" left the energies ~0.35 eV/atom off
-        context["mace_e0s"] = mace_e0s(atom_energies_lstsq(read_frames(train_file)))
-    if fam.name == "esen":
-        context["fairchem"] = fairchem_context(split_dir / set_name, data, plan["batch_size"], gradient_updates)
+    train_frames = functools.cache(lambda: read_frames(train_file))
+    atom_energies = functools.cache(lambda: atom_energies_lstsq(train_frames()))
+    if fam.context is not None:  # what the family's template needs beyond the common values
+        context |= fam.context(TrainInputs(split_dir / set_name, data, plan["batch_size"], gradient_updates,
+                                           train_frames, atom_energies))
     if ATOM_ENERGIES in fam.model_files:
         # the model learns E - sum(E0); the bridge adds sum(E0) back (calculators.AtomEnergyShift)
-        context["atom_energies_eV"] = atom_energies_lstsq(read_frames(train_file))
+        context["atom_energies_eV"] = atom_energies()
         atomic_write_json(out / ATOM_ENERGIES, {"unit": "eV", "method": "least squares on the training set",
                                                 "atom_energies_eV": context["atom_energies_eV"]})
     try:
@@ -141,8 +150,8 @@ def render_training(
     record = {
         "elbench_version": __version__,
         "name": name,
-        "family": fam.name,
-        "environment": fam.environment,
+        "family": spec.name,
+        "environment": spec.environment,
         "config_file": fam.config_file,
         "template": f"lammps_inputs/{fam.template}",
         "preset": preset_name,
@@ -165,44 +174,6 @@ def render_training(
     atomic_write_json(out / "train.json", record)
     write_scripts(out, record, slurm or {})
     return record
-
-
-def fairchem_context(set_dir: Path, data: dict, batch_size: int, gradient_updates: int) -> dict:
-    """What fairchem's config needs from the data: file locations, batch packing, references, scales.
-
-    * max_atoms = batch size x the largest training frame (fairchem batches by atom count);
-    * per-element reference energies: least squares of the training energies on the element counts
-      (minimum-norm when the composition does not vary), subtracted before the energy loss;
-    * the training force RMS (eV/Å) normalises energies and forces;
-    * EMA decay 1 - 10/GU (0.5-0.999): the inference checkpoint holds EMA weights.
-    """
-    import numpy as np
-    from ase.data import atomic_numbers
-
-    from elbench.dataset.frames import read_frames
-
-    frames = read_frames(set_dir / "train.extxyz")
-    per_element = atom_energies_lstsq(frames)
-    refs = [0.0] * (max(atomic_numbers[el] for el in per_element) + 1)
-    for el, value in per_element.items():
-        refs[atomic_numbers[el]] = value
-    forces = np.concatenate([np.asarray(a.arrays["REF_forces"]).ravel() for a in frames])
-    valid = Path(data.get("valid") or data["train"])
-    return {
-        "train_dir": str(Path(data["train"]).parent), "train_pattern": Path(data["train"]).name,
-        "valid_dir": str(valid.parent), "valid_pattern": valid.name,
-        "max_atoms": batch_size * max(len(a) for a in frames),
-        "element_references_eV": refs,
-        "force_rms_eV_A": round(float(np.sqrt(np.mean(forces ** 2))), 6),
-        "ema_decay": min(0.999, max(0.5, 1.0 - 10.0 / gradient_updates)),
-    }
-
-
-def mace_e0s(per_element: dict[str, float]) -> dict[int, float]:
-    """MACE's ``E0s``: {atomic number: eV} (the template writes it as the dict literal MACE parses)."""
-    from ase.data import atomic_numbers
-
-    return {atomic_numbers[el]: value for el, value in per_element.items()}
 
 
 def atom_energies_lstsq(frames) -> dict[str, float]:
