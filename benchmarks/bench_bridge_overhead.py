@@ -35,10 +35,10 @@ import numpy as np
 
 def record_frames(run_dir: Path) -> tuple[list, list[float]]:
     """Frames (numbers, positions, cell, pbc) the callback sees in one bridge run, and its energies."""
-    from elbench.engines import bridge
+    from elbench.engines import bridge, external
 
     frames, energies = [], []
-    original = bridge.ExternalForces.evaluate
+    original = external.ExternalForces.evaluate
 
     def recording(self, types, x):
         out = original(self, types, x)
@@ -47,11 +47,11 @@ def record_frames(run_dir: Path) -> tuple[list, list[float]]:
         energies.append(out[0])
         return out
 
-    bridge.ExternalForces.evaluate = recording
+    external.ExternalForces.evaluate = recording
     try:
         bridge.run_deck(run_dir, preflight=False, screen=False)
     finally:
-        bridge.ExternalForces.evaluate = original
+        external.ExternalForces.evaluate = original
     return frames, energies
 
 
@@ -89,12 +89,12 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--json", type=Path, default=None, help="also write the result here (backends print to stdout)")
     opts = parser.parse_args()
-    from elbench.engines.bridge import read_run, spec_from_run
-    from elbench.engines.calculators import make_calculator
+    from elbench.engines.calculators import make_calculator, spec_from_run
+    from elbench.run_record import RunRecord
 
     run_dir = opts.run_dir.resolve()
     frames, energies = record_frames(run_dir)
-    calc = make_calculator(spec_from_run(read_run(run_dir), run_dir))
+    calc = make_calculator(spec_from_run(RunRecord.load(run_dir), run_dir))
     rows = []
     for _ in range(opts.repeats):
         # bare, bridge, bare: the mean of the two bare passes cancels a load that drifts linearly

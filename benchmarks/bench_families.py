@@ -1,7 +1,7 @@
 """Per-family MD speed through elbench's engines on the same small interface (not a timed test).
 
-For every family whose environment exists: a bridge NVT run of ``--steps`` steps on the
-n = 2 system (121 atoms, repeats 4x4, 2 layers, 8 Å water), timed by the bridge itself
+For every family whose environment exists: a bridge NVT run of ``--steps`` steps, rendered
+by ``elbench render`` (tests/family_runs.py), on the n = 2 system (121 atoms, repeats 4x4, 2 layers, 8 Å water), timed by the bridge itself
 (``bridge.json``: wall time of the deck, time inside the calculator, calls), giving
 steps/s, µs/atom/step and the bridge overhead = 1 - calculator time / wall time (the
 bare calculator on the same frames). For dp, also the native ``pair_style deepmd`` run
@@ -26,7 +26,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
-from family_runs import build_small_campaign, make_run_dir  # noqa: E402
+from family_runs import render_run  # noqa: E402
 
 from elbench import families  # noqa: E402
 from elbench.engines.select import env_installed, env_python  # noqa: E402
@@ -35,16 +35,22 @@ MODELS = {"dp": "dp-tiny", "dp-mp": "dpa3-tiny", "ace": "ace-tiny", "grace": "gr
           "mace": "mace-tiny", "esen": "esen-tiny"}
 
 
-def bridge_row(family: str, model: str, system: Path, work: Path, steps: int) -> dict:
+def rendered(work: Path, model: str, engine: str, steps: int) -> Path:
+    """The n = 2 run of ``model`` rendered by ``elbench render`` (no minimisation, one dump at the end)."""
+    _toml, run_dir = render_run(work / f"{model}-{engine}", model, n=2, steps=steps, dump_interval=steps,
+                                thermo_interval=steps, engine=engine)
+    return run_dir
+
+
+def bridge_row(family: str, model: str, work: Path, steps: int) -> dict:
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(REPO / "src"))
-    run_dir = make_run_dir(work / f"{model}-bridge", system, model, steps=steps, dump_interval=steps,
-                           minimize_iterations=0)
+    run_dir = rendered(work, model, "bridge", steps)
     proc = subprocess.run([str(env_python(families.get(family).environment)), "-m", "elbench.engines.bridge",
                            str(run_dir), "--no-preflight"], capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         return {"family": family, "model": model, "engine": "bridge", "error": proc.stderr.strip()[-300:]}
     s = json.loads((run_dir / "bridge.json").read_text())
-    n_atoms = json.loads((system / "system.json").read_text())["counts"]["atoms"]
+    n_atoms = json.loads((run_dir / "run.json").read_text())["n_atoms"]
     # steady state (first to last callback) where the bridge records it: start-up excluded
     per_step = s.get("steady_seconds_per_step", s["wall_s"] / s["calls"])
     cpu_step = s.get("steady_cpu_seconds_per_step", s["cpu_s"] / s["calls"])
@@ -69,13 +75,12 @@ def overhead_row(family: str, run_dir: Path, repeats: int) -> dict:
     return {"side_by_side": {"same_frames": result["same_frames"], "repeats": repeats, **result["median"]}}
 
 
-def native_dp_row(system: Path, work: Path, steps: int) -> dict:
+def native_dp_row(work: Path, steps: int) -> dict:
     from elbench.engines.select import env_lammps
 
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(REPO / "src"))
     info = env_lammps("dp")  # path + env incl. the library paths deepmd's plugin needs
-    run_dir = make_run_dir(work / "dp-native", system, "dp-tiny", engine="native", steps=steps, dump_interval=steps,
-                           minimize_iterations=0)
+    run_dir = rendered(work, "dp-tiny", "native", steps)
     lmp_env = dict(env, **{k: (f"{v}:{env[k]}" if k in env and k.endswith("PATH") else v)
                            for k, v in info["env"].items()})
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -101,7 +106,6 @@ def main() -> None:
                         help="also time bridge vs bare calculator on the same frames, REPEATS times (0: no)")
     opts = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="elbench-bench-"))
-    system = build_small_campaign(work) / "systems" / "q2"
     rows = []
     for family, model in MODELS.items():
         if family not in opts.families:
@@ -109,12 +113,12 @@ def main() -> None:
         if not env_installed(families.get(family).environment):
             rows.append({"family": family, "model": model, "error": "environment not installed"})
             continue
-        rows.append(bridge_row(family, model, system, work, opts.steps))
+        rows.append(bridge_row(family, model, work, opts.steps))
         if opts.overhead and "run_dir" in rows[-1]:
             rows[-1].update(overhead_row(family, Path(rows[-1]["run_dir"]), opts.overhead))
         print(json.dumps(rows[-1]), flush=True)
         if family == "dp":
-            rows.append(native_dp_row(system, work, opts.steps))
+            rows.append(native_dp_row(work, opts.steps))
             print(json.dumps(rows[-1]), flush=True)
     result = {"machine": {"cpu_count": os.cpu_count(), "platform": platform.platform(),
                           "load_avg": os.getloadavg()}, "rows": rows}

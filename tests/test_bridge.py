@@ -14,7 +14,7 @@ import pytest
 
 from elbench.deck_reader import read_deck
 from elbench import families
-from elbench.engines import bridge
+from elbench.engines import bridge, external
 from elbench.engines.calculators import CalculatorSpec, check_model_file, make_calculator
 from elbench.engines.lammps_binary import resolve_binary
 from elbench.engines.select import family_status
@@ -22,6 +22,7 @@ from elbench.potentials.manifest import load_manifest
 from elbench.potentials.styles import choose_engine
 from elbench.resources import builtin_manifest
 from elbench.errors import InputError
+from reference_runs import build_systems, render_runs
 
 DECK = """\
 units metal
@@ -63,22 +64,22 @@ def test_deck_without_fix_external_is_refused(tmp_path: Path) -> None:
 def test_type_map_order_must_match_data_file(tmp_path: Path) -> None:
     data = tmp_path / "system.data"
     data.write_text("# elbench type_map: Au O H Na\n\n4 atoms\n")
-    assert bridge.check_type_maps(["Au", "O", "H", "Na"], data) == ["Au", "O", "H", "Na"]
+    assert external.check_type_maps(["Au", "O", "H", "Na"], data) == ["Au", "O", "H", "Na"]
     with pytest.raises(InputError, match="differs from the run's type_map"):
-        bridge.check_type_maps(["O", "H", "Au", "Na"], data)
+        external.check_type_maps(["O", "H", "Au", "Na"], data)
 
 
 def test_types_map_to_elements_not_model_order() -> None:
     # model order differs from the system's: elements (atomic numbers) are passed, never indices
-    table = bridge.type_numbers(["Au", "O", "H", "Na"], ("H", "O", "Na", "Au"), {1: 3, 2: 2, 3: 4, 4: 1})
+    table = external.type_numbers(["Au", "O", "H", "Na"], ("H", "O", "Na", "Au"), {1: 3, 2: 2, 3: 4, 4: 1})
     assert table[1:].tolist() == [79, 8, 1, 11]
 
 
 def test_model_without_an_element_of_the_system_is_refused() -> None:
     with pytest.raises(InputError, match=r"no element \['Na'\]"):
-        bridge.type_numbers(["Au", "O", "H", "Na"], ("Au", "O", "H"), {1: 3, 2: 2, 3: 4, 4: 2})
+        external.type_numbers(["Au", "O", "H", "Na"], ("Au", "O", "H"), {1: 3, 2: 2, 3: 4, 4: 2})
     # n = 0: the cation type has no atoms, so a model without Na may run
-    assert bridge.type_numbers(["Au", "O", "H", "Na"], ("Au", "O", "H"), {1: 3, 2: 2, 3: 4})[4] == 11
+    assert external.type_numbers(["Au", "O", "H", "Na"], ("Au", "O", "H"), {1: 3, 2: 2, 3: 4})[4] == 11
 
 
 def test_mpi_ranks_above_one_are_refused(monkeypatch) -> None:
@@ -107,7 +108,7 @@ class _Box:
 
 def test_virial_is_minus_volume_times_stress_in_lammps_order() -> None:
     # ASE Voigt order xx yy zz yz xz xy -> LAMMPS virial xx yy zz xy xz yz
-    ext = bridge.ExternalForces(_Box(), "ext", _StressCalc([1, 2, 3, 4, 5, 6]), np.array([0, 79]), (True, True, False))
+    ext = external.ExternalForces(_Box(), "ext", _StressCalc([1, 2, 3, 4, 5, 6]), np.array([0, 79]), (True, True, False))
     energy, forces, virial = ext.evaluate(np.array([1, 1]), np.zeros((2, 3)))
     assert energy == 1.5 and forces.shape == (2, 3)
     np.testing.assert_allclose(virial, -24.0 * np.array([1, 2, 3, 6, 5, 4]))
@@ -161,14 +162,15 @@ def test_family_status_lists_every_family() -> None:
 
 
 def test_bridge_cli_refuses_mpi_with_exit_code_2(tmp_path: Path) -> None:
+    """render refuses a bridge model on two ranks; the bridge refuses a run.json edited by hand into one
+    (a rendered two-rank reference run whose engine was changed to the bridge)."""
     import subprocess
     import sys
 
-    (tmp_path / "in.lammps").write_text(DECK)
-    from record_support import write_record
-
-    write_record(tmp_path, engine="bridge", mpi_ranks=2)
-    proc = subprocess.run([sys.executable, "-m", "elbench.engines.bridge", str(tmp_path)],
+    run_dir = render_runs(tmp_path / "camp", build_systems(tmp_path / "build"), ranks=2)[0]
+    record = json.loads((run_dir / "run.json").read_text())
+    (run_dir / "run.json").write_text(json.dumps(record | {"engine": "bridge"}))
+    proc = subprocess.run([sys.executable, "-m", "elbench.engines.bridge", str(run_dir)],
                           capture_output=True, text=True)
     assert proc.returncode == 2
     assert "one MPI rank" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1

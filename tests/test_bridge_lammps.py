@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from ase.calculators.lj import LennardJones
 
-from elbench.engines.bridge import ExternalForces
+from elbench.engines.external import ExternalForces
 from elbench.engines.lmp_python import new_lammps
 from elbench.errors import RunError
 

@@ -249,7 +249,7 @@ def test_force_unit_slip_on_consecutive_frames_is_detected(tmp_path):
     from elbench.build import build_system
     from elbench.config import load_campaign
     from elbench.dataset.units import BOHR_A
-    from elbench.reference.label import ReferenceLabeller
+    from elbench.dataset.label import ReferenceLabeller
 
     shutil.copy(DATA.parent / "reference_small.toml", tmp_path / "elbench.toml")
     camp = load_campaign(tmp_path / "elbench.toml")

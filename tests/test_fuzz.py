@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 
 from elbench.config import parse_campaign, load_campaign
 from elbench.errors import InputError
+from elbench.potentials.compatibility import check_cutoff, check_type_map
 from elbench.potentials.manifest import load_manifest
-from elbench.potentials.checks import check_cutoff, check_type_map
 from elbench.potentials.styles import pair_style_for
 from elbench.render.command import render_run_script
 from elbench.render.deck import deck_context, pair_context, render_deck

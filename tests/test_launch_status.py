@@ -1,4 +1,4 @@
-"""`elbench status` on hand-made run directories: a corrupt status.json is shown as corrupt, never as pending."""
+"""`elbench status` on rendered run directories: a corrupt status.json is shown as corrupt, never as pending."""
 
 from __future__ import annotations
 
@@ -9,30 +9,23 @@ import pytest
 from typer.testing import CliRunner
 
 from elbench.cli.main import app
+from reference_runs import build_systems, render_runs
 
 runner = CliRunner()
-
-CAMPAIGN = """\
-name = "statustest"
-models = ["reference"]
-[system]
-charge_states = [0, 1, 2]
-[md]
-seeds = [1]
-"""
+CHARGE_STATES = (0, 1, 2)
 
 
-def _campaign(tmp_path: Path, statuses: dict[int, str | None]) -> Path:
-    """A campaign whose runs q<n>/s1 have a run.json and the given raw status.json text (None: no file)."""
-    camp = tmp_path / "elbench.toml"
-    camp.write_text(CAMPAIGN)
-    for n, text in statuses.items():
-        d = tmp_path / "runs" / "reference" / f"q{n}" / "s1"
-        d.mkdir(parents=True)
-        (d / "run.json").write_text("{}")
-        if text is not None:
-            (d / "status.json").write_text(text)
-    return camp
+@pytest.fixture(scope="module")
+def systems(tmp_path_factory) -> Path:
+    return build_systems(tmp_path_factory.mktemp("status-build"), CHARGE_STATES)
+
+
+def _campaign(tmp_path: Path, systems: Path, statuses: dict[int, str | None]) -> Path:
+    """A rendered campaign whose runs q<n>/s1 have the given raw status.json text (None: no file)."""
+    for d, n in zip(render_runs(tmp_path, systems, charge_states=CHARGE_STATES), CHARGE_STATES):
+        if statuses.get(n) is not None:
+            (d / "status.json").write_text(statuses[n])
+    return tmp_path / "elbench.toml"
 
 
 def _views(camp: Path) -> dict[str, dict]:
@@ -50,8 +43,8 @@ def _views(camp: Path) -> dict[str, dict]:
     ('{"state": "done", "step": "200"}', "step '200' is not an integer"),
     ('{"state": "running", "ns_per_day": "fast"}', "ns_per_day"),
 ])
-def test_corrupt_status_is_shown_as_corrupt_with_its_path(tmp_path, text, words):
-    camp = _campaign(tmp_path, {0: text, 1: None, 2: json.dumps({"state": "done", "step": 10, "total_steps": 10})})
+def test_corrupt_status_is_shown_as_corrupt_with_its_path(tmp_path, systems, text, words):
+    camp = _campaign(tmp_path, systems, {0: text, 1: None, 2: json.dumps({"state": "done", "step": 10, "total_steps": 10})})
     views = _views(camp)
     bad = views["reference/q0/s1"]
     assert bad["state"] == "corrupt"

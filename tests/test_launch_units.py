@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from elbench.errors import InputError
-from elbench.launch.checks import BlowupLimits, check_frame, check_thermo
-from elbench.launch.deck import parse_deck, segment_bounds, segment_deck
+from elbench.launch.blowup import BlowupLimits, check_frame, check_thermo
 from elbench.launch.logparse import LogState, parse_line
+from elbench.launch.segments import parse_deck, segment_bounds, segment_deck
 from elbench.launch.trajectory import FrameRef, TrajIndex, select_frames
 
 DECK = """units metal

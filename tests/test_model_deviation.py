@@ -20,8 +20,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from elbench.analysis.model_deviation import (force_deviation, format_row, header_line, read_model_devi,
+from elbench.analysis.model_deviation import (read_model_devi,
                                               summarize, summarize_run)
+from elbench.engines.committee import force_deviation, format_row, header_line
 from elbench.io import sha256_file
 from family_runs import REPO, render_run, require_env, run_campaign
 

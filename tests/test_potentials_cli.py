@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from elbench.cli.main import app
 from elbench.io import sha256_file
-from elbench.potentials.checks import check_potential
+from elbench.potentials.compatibility import check_potential
 from elbench.potentials.manifest import load_manifest
 from elbench.render.system import system_from_dict
 

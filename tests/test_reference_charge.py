@@ -17,7 +17,7 @@ import pytest
 
 from elbench.build import build_system
 from elbench.config import load_campaign
-from elbench.reference.label import ReferenceLabeller
+from elbench.dataset.label import ReferenceLabeller
 
 DATA = Path(__file__).parent / "data"
 FIRST_LAYER_MAX_A = 4.2  # first minimum of the O density above Au(111) in the reference (analysis/reference)

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from elbench.config import load_campaign
-from elbench.render.rundir import render_campaign
+from elbench.render.runs import render_campaign
 
 pytestmark = pytest.mark.lammps
 

@@ -42,7 +42,7 @@ def build_systems(workdir: Path) -> Path:
 
 
 def reference_block(type_map: list[str]) -> str:
-    from elbench.render.deck import reference_eam_file, reference_pair_context
+    from elbench.families.reference import reference_eam_file, reference_pair_context
     from elbench.render.environment import render_template
 
     pair = reference_pair_context(type_map[0], type_map[3], reference_eam_file(type_map[0]))

@@ -18,6 +18,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from elbench.errors import InputError
+
 
 def sha256_file(path: str | Path, chunk_bytes: int = 1 << 20) -> str:
     """Hex sha256 of a file's bytes."""
@@ -90,8 +92,6 @@ def check_writable_dir(path: str | Path, *, key: str | None = None) -> None:
     Called before any work, so an output directory under a regular file (or a
     read-only one) fails in one line and nothing is created.
     """
-    from elbench.errors import InputError
-
     probe = Path(path).absolute()
     while not probe.exists() and probe != probe.parent:
         probe = probe.parent
@@ -104,8 +104,6 @@ def check_writable_dir(path: str | Path, *, key: str | None = None) -> None:
 def read_toml(path: str | Path) -> dict:
     """Parse a TOML file the user wrote; any problem is one InputError naming the file."""
     import tomllib
-
-    from elbench.errors import InputError
 
     try:
         return tomllib.loads(Path(path).read_text())

@@ -40,7 +40,16 @@ from pathlib import Path
 import numpy as np
 
 from elbench import families
-from elbench.errors import InputError, RunError
+from elbench.dataset.frames import ENERGY_KEY, FORCES_KEY, read_frames, validate_frames
+from elbench.dataset.label import ReferenceLabeller
+from elbench.engines.bridge import bridge_spec
+from elbench.engines.calculators import CalculatorSpec, install_hint, make_calculator
+from elbench.engines.select import env_installed, env_python
+from elbench.errors import ElbenchError, InputError, RunError
+from elbench.io import atomic_path, sha256_file
+from elbench.potentials.manifest import load_manifest
+from elbench.provenance import provenance
+from elbench.resources import builtin_manifest
 
 MAX_PARITY_FORCES = 20000
 
@@ -88,8 +97,6 @@ def rmse_report(ref_e, pred_e, natoms, ref_f, pred_f, charge_states, *, seed: in
 # ---------------------------------------------------------------- predictions
 def predict_reference(frames, systems_dir: Path) -> tuple[np.ndarray, list[np.ndarray]]:
     """Energies and forces of the classical reference; frames of charge state n use systems_dir/q<n>."""
-    from elbench.reference.label import ReferenceLabeller
-
     energies = np.zeros(len(frames))
     forces: list[np.ndarray] = [np.empty(0)] * len(frames)
     by_state: dict[int, list[int]] = {}
@@ -106,9 +113,6 @@ def predict_reference(frames, systems_dir: Path) -> tuple[np.ndarray, list[np.nd
 
 def predict_in_env(family: str, model: Path, type_map: list[str], options: dict, dataset: Path) -> tuple[np.ndarray, list[np.ndarray]]:
     """Run the family's calculator in its environment over every frame of the dataset."""
-    from elbench.engines.calculators import install_hint
-    from elbench.engines.select import env_installed, env_python
-
     env = families.get(family).environment
     if not env_installed(env):
         raise InputError(f"the '{env}' environment for {family} models does not exist; {install_hint(family)}",
@@ -135,9 +139,6 @@ def _predict_main(args) -> int:
     """Worker: runs inside the family environment."""
     from ase.io import read
 
-    from elbench.engines.calculators import CalculatorSpec, make_calculator
-    from elbench.errors import ElbenchError
-
     try:
         spec = CalculatorSpec(args.family, Path(args.model), tuple(args.type_map.split(",")),
                               tuple(sorted(json.loads(args.options).items())))
@@ -159,12 +160,6 @@ def _predict_main(args) -> int:
 
 def model_rmse(model: str, dataset: Path, *, manifest=None, systems_dir: Path | None = None) -> dict:
     """The RMSE record of registry model ``model`` on ``dataset`` (validated labelled extxyz)."""
-    from elbench.dataset.frames import ENERGY_KEY, FORCES_KEY, read_frames, validate_frames
-    from elbench.io import sha256_file
-    from elbench.potentials.manifest import load_manifest
-    from elbench.provenance import provenance
-    from elbench.resources import builtin_manifest
-
     frames = read_frames(dataset)
     info = validate_frames(frames, dataset)
     manifest = manifest or load_manifest(builtin_manifest())
@@ -181,7 +176,6 @@ def model_rmse(model: str, dataset: Path, *, manifest=None, systems_dir: Path | 
         engine = "reference (LAMMPS, in-process)"
     else:
         manifest.verify_files(entry)
-        from elbench.engines.bridge import bridge_spec
 
         spec = bridge_spec(entry, manifest)
         pred_e, pred_f = predict_in_env(entry.family, Path(spec["model"]), list(entry.type_map), spec["options"], dataset)
@@ -205,8 +199,6 @@ def parity_plot(record: dict, path: Path) -> Path:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    from elbench.io import atomic_path
 
     fig, (ax_e, ax_f) = plt.subplots(1, 2, figsize=(9, 4.2))
     e = np.array(record["parity"]["energy"])

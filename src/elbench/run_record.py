@@ -1,6 +1,6 @@
 """The run record: ``run.json`` of a rendered run directory, typed and versioned.
 
-``elbench render`` writes it (:func:`elbench.render.rundir.run_record`); the bridge,
+``elbench render`` writes it (:func:`elbench.render.runs.run_record`); the bridge,
 the preflight, the launcher, the analysis and the report read it, always through
 :meth:`RunRecord.load`. It holds everything a run needs besides its deck: the engine
 and its command, the family's calculator (model file, the model's elements, options,

@@ -1,1 +1,1 @@
-"""Helpers for the launch and SLURM tests: tiny hand-written run directories and a one-node cluster."""
+"""Helpers for the SLURM tests: the one-node loopback cluster the test session starts."""

@@ -292,6 +292,7 @@ class ChunkedAnalysis(AnalysisBase):
         if not self.compiled:
             self.layer_sorts += len(lz)
             return metal_planes(z_metal, lz, self.layer_gap_A)
+        # start-up time: numba, only when the compiled kernels are used
         from elbench.analysis import _kernels
 
         nf = len(lz)
@@ -306,6 +307,7 @@ class ChunkedAnalysis(AnalysisBase):
         """Bin of each atom's distance from the plane (compiled loop; numpy when ``compiled`` is off)."""
         if not self.compiled:
             return _bins_numpy(self.grid, xyz, plane, sign, lz)
+        # start-up time: numba, only when the compiled kernels are used
         from elbench.analysis._kernels import distance_bins
 
         z = np.ascontiguousarray(xyz[:, :, 2])
@@ -337,6 +339,7 @@ class ChunkedAnalysis(AnalysisBase):
 
     def _gather_bins_compiled(self, xyz, faces, lz, interfaces):
         """O, H and cation copies and their bins per face in one compiled pass per species."""
+        # start-up time: numba, only when the compiled kernels are used
         from elbench.analysis._kernels import gather_bins
 
         x, y, z = xyz

@@ -81,6 +81,7 @@ class IonKernel:
     def _coordination(self, chunk: Chunk) -> np.ndarray:
         """Number of O within the cutoff of each cation, (nf, n_cation)."""
         if self.analysis.compiled:
+            # start-up time: numba, only when the compiled kernels are used
             from elbench.analysis._kernels import coordination
 
             out = np.empty(chunk.cation.shape[:2], dtype=np.float64)

@@ -102,6 +102,7 @@ class HydrogenAssigner:
         k = min(self.max_neighbours, self.n_oxygen - 1)
         if self.compiled and self.n_oxygen <= 3000 and k > 0:
             # all O pairs in a compiled loop: cheaper than a KD-tree below a few thousand O
+            # start-up time: numba, only when the compiled kernels are used
             from elbench.analysis._kernels import oxygen_neighbours
 
             nbr, nbr_d = oxygen_neighbours(oxygen.astype(np.float64), box, float(self.list_radius_A), k)
@@ -163,6 +164,7 @@ class HydrogenAssigner:
 
     def _assign_compiled(self, oxygen, hydrogen, lengths):
         """The same three steps in one compiled loop (elbench.analysis._kernels)."""
+        # start-up time: numba, only when the compiled kernels are used
         from elbench.analysis._kernels import assign_frames
 
         nf = oxygen.shape[0]
@@ -299,6 +301,7 @@ class OrientationKernel:
             self._accumulate_numpy(chunk)
 
     def _accumulate_compiled(self, chunk: Chunk) -> None:
+        # start-up time: numba, only when the compiled kernels are used
         from elbench.analysis._kernels import orientation_accumulate
 
         assign, vec = self.assigner.assign_chunk(chunk.oxygen, chunk.hydrogen, chunk.lengths)

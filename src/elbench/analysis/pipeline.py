@@ -16,11 +16,12 @@ import numpy as np
 from elbench import __version__
 from elbench.analysis.base import GEOMETRIES, Roles
 from elbench.analysis.interface import InterfaceAnalysis
+from elbench.analysis.plots import density_figure, orientation_figure
 from elbench.analysis.readers import open_trajectory
 from elbench.analysis.surface import metal_planes
 from elbench.analysis.writers import profiles_csv_text, write_outputs
-from elbench.io import check_writable_dir
 from elbench.errors import InputError
+from elbench.io import check_writable_dir
 from elbench.provenance import provenance
 
 
@@ -135,8 +136,6 @@ def analyze_trajectory(trajectory: Path, topology: Path, out_dir: Path, options:
     texts = _profile_texts(analysis, summary, geometry, options.symmetrize)
     figures = {}
     if options.plots:
-        from elbench.analysis.plots import density_figure, orientation_figure
-
         cols = res.profiles[summary["profiles_interface"]]
         title = f"{Path(trajectory).name}"
         figures = {

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from elbench.elements import is_element
 from elbench.errors import InputError
 from elbench.type_map import parse_line as parse_type_map_line
 
@@ -147,8 +148,6 @@ def _atom_style(hint: str, ncols: int, path: Path) -> str:
 
 
 def _type_map(header: list[str] | None, masses: dict, n_types: int, path: Path) -> tuple[list[str], str]:
-    from elbench.elements import is_element
-
     if header is not None:
         if len(header) != n_types or not all(is_element(s) for s in header):
             raise InputError(

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.constants import Avogadro
 
-from elbench.build.ions import MIN_ION_ANY_A, MIN_ION_ION_A, CationSites, ion_zone, place_cations
+from elbench.build.cation_sites import MIN_ION_ANY_A, MIN_ION_ION_A, CationSites, ion_zone, place_cations
 from elbench.build.slab import Slab, build_slab, fcc111_area_A2
 from elbench.build.water import WaterRegion, density_g_cm3, n_waters_for_density, pack_water, water_mass_amu
 from elbench.config import SystemConfig

@@ -19,9 +19,9 @@ import ase.io
 import numpy as np
 
 from elbench.build.assemble import Interface, assemble_interface, packing_key
+from elbench.build.cation_sites import MIN_ION_ANY_A, MIN_ION_ION_A
 from elbench.build.lammps_data import atomic_data, full_data, wrapped_positions
 from elbench.build.water import MIN_INTERMOLECULAR_A, MIN_OO_A, MIN_WATER_METAL_A
-from elbench.build.ions import MIN_ION_ANY_A, MIN_ION_ION_A
 from elbench.config import SystemConfig
 from elbench.errors import InputError
 from elbench.io import atomic_directory, read_json, sha256_file

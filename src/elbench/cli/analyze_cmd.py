@@ -55,6 +55,7 @@ def register(app: typer.Typer) -> None:
         Single trajectory: elbench analyze TRAJ --topology DATA --out DIR.
         Campaign: elbench analyze -c elbench.toml (every run whose status is done).
         """
+        # start-up time: loaded when the command runs, not for --help
         from elbench.analysis.pipeline import AnalysisOptions
 
         options = AnalysisOptions(
@@ -98,6 +99,7 @@ def _check_numbers(options, jobs: int) -> None:
 
 
 def _single(trajectory: Path, topology: Path, out: Path, options) -> None:
+    # start-up time: loaded when the command runs, not for --help
     from elbench.analysis.pipeline import analyze_trajectory
 
     outcome = analyze_trajectory(trajectory, topology, out, options)
@@ -111,11 +113,12 @@ def _single(trajectory: Path, topology: Path, out: Path, options) -> None:
 
 
 def _campaign(path: Path, options, jobs: int, force: bool) -> None:
+    # start-up time: loaded when the command runs, not for --help
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from elbench.analysis.campaign import check_jobs, options_for, plan_jobs, run_job
+    from elbench.analysis.jobs import check_jobs, options_for, plan_jobs, run_job
     from elbench.config import load_campaign
 
     campaign = load_campaign(path)

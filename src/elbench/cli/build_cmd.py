@@ -26,6 +26,7 @@ def register(app: typer.Typer) -> None:
         Systems already built from the same settings are skipped (also when their files
         were edited by hand); changed settings rebuild them.
         """
+        # start-up time: loaded when the command runs, not for --help
         from elbench.build.assemble import assemble_interface
         from elbench.build.system_files import build_system, system_state
         from elbench.config import load_campaign

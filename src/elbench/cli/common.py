@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+
+from elbench.errors import ElbenchError
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
@@ -25,6 +28,14 @@ class State:
 state = State()
 
 
+def package_available(name: str) -> bool:
+    """True when ``name`` can be imported, found without importing it (parents of dotted names excepted)."""
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
+
+
 def cli_errors(func):
     """Decorate a command so elbench errors end as one line and their exit code.
 
@@ -32,8 +43,6 @@ def cli_errors(func):
     and messages as the console script.
     """
     import functools
-
-    from elbench.errors import ElbenchError
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):

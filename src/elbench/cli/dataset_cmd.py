@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from elbench.cli.common import DEFAULT_CAMPAIGN, CampaignOption, cli_errors, console
+from elbench.errors import InputError
 
 dataset_app = typer.Typer(help="Labelled datasets: reference sampling, DFT import, splits, family formats.",
                           no_args_is_help=True)
@@ -22,6 +23,7 @@ def _summary(record: dict) -> None:
 
 
 def _unit_checks(frames, path, trust: bool) -> dict:
+    # start-up time: loaded when the command runs, not for --help
     from elbench.dataset.units import check_plausible_units
 
     return {"trusted": True} if trust else check_plausible_units(frames, path)
@@ -39,12 +41,12 @@ def generate(
     from_runs: Annotated[bool, typer.Option("--from-runs", help="sample the campaign's finished reference runs instead of new MD")] = False,
 ) -> None:
     """Sample decorrelated reference MD frames per charge state and label them (energy, forces, stress)."""
+    # start-up time: loaded when the command runs, not for --help
     from rich.progress import Progress
 
     from elbench.config import load_campaign
     from elbench.dataset import write_dataset
     from elbench.dataset.generate import generate_from_md, generate_from_runs
-    from elbench.errors import InputError
 
     if frames_per_state < 1 or spacing_ps <= 0 or equilibration_ps < 0 or seed < 1:
         raise InputError("frames-per-state >= 1, spacing-ps > 0, equilibration-ps >= 0 and seed >= 1 are needed",
@@ -75,11 +77,11 @@ def label(
     out: OutOption,
 ) -> None:
     """Label frames with the classical reference (REF_energy, REF_forces, REF_stress)."""
+    # start-up time: loaded when the command runs, not for --help
     from ase.io import read
 
     from elbench.dataset import write_dataset
-    from elbench.errors import InputError
-    from elbench.reference.label import ReferenceLabeller
+    from elbench.dataset.label import ReferenceLabeller
 
     if not frames_file.is_file():
         raise InputError("frames file not found", file=frames_file)
@@ -110,6 +112,7 @@ def import_(
     trust_units: TrustOption = False,
 ) -> None:
     """Import DFT (or other) labelled frames; infer the charge state from the cation count."""
+    # start-up time: loaded when the command runs, not for --help
     from elbench.dataset import write_dataset
     from elbench.dataset.importers import import_file
 
@@ -132,6 +135,7 @@ def check(
     trust_units: TrustOption = False,
 ) -> None:
     """Validate labels, element set, charge states and unit plausibility; print a summary."""
+    # start-up time: loaded when the command runs, not for --help
     from elbench.dataset.frames import read_frames, validate_frames
 
     frames = read_frames(dataset)
@@ -153,6 +157,7 @@ def split(
     test: Annotated[float, typer.Option(help="fraction for testing (> 0; train+valid+test = 1)")] = 0.1,
 ) -> None:
     """Write OUT/<set>/{train,valid,test}.extxyz for the mixed set and each single charge state."""
+    # start-up time: loaded when the command runs, not for --help
     from elbench.dataset.frames import read_frames, validate_frames
     from elbench.dataset.splits import check_fractions, write_splits
 
@@ -175,9 +180,9 @@ def convert(
     set_name: Annotated[str, typer.Option("--set", help="mixed or q<n>")] = "mixed",
 ) -> None:
     """Convert one training set's splits to a family's training format."""
+    # start-up time: loaded when the command runs, not for --help
     from elbench.dataset.convert import FORMATS, convert_splits
     from elbench.dataset.frames import read_frames, validate_frames
-    from elbench.errors import InputError
 
     if fmt not in FORMATS:
         raise InputError(f"unknown format '{fmt}'", key="format", allowed=", ".join(FORMATS))

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import typer
 from rich.table import Table
 
 from elbench import families
-from elbench.cli.common import DEFAULT_CAMPAIGN, CampaignOption, cli_errors, console
+from elbench.cli.common import DEFAULT_CAMPAIGN, CampaignOption, cli_errors, console, package_available
+from elbench.errors import InputError
 
 
 def mlip_packages() -> dict[str, str]:
@@ -23,17 +23,10 @@ def mlip_packages() -> dict[str, str]:
     return {package: f"{', '.join(names)} ({pip[package]})" for package, names in users.items()}
 
 
-def package_available(name: str) -> bool:
-    """True when ``name`` can be imported, found without importing it (parents of dotted names excepted)."""
-    try:
-        return importlib.util.find_spec(name) is not None
-    except (ImportError, ValueError):
-        return False
-
-
 def family_table() -> Table:
     """Each MLIP family: its environment installed, the native pair style its LAMMPS can run, the engine
     ``render`` picks with ``binary = "auto"`` (:func:`elbench.engines.select.family_status`)."""
+    # start-up time: loaded when the command runs, not for --help
     from elbench.engines.select import family_status
 
     table = Table(title="MLIP families (binary = auto: each family's environment and its LAMMPS)")
@@ -51,6 +44,7 @@ def register(app: typer.Typer) -> None:
     @cli_errors
     def doctor(campaign: CampaignOption = DEFAULT_CAMPAIGN) -> None:
         """Show the LAMMPS binary in use, its version, packages and pair styles, MLIP backends and engines."""
+        # start-up time: loaded when the command runs, not for --help
         from elbench.config import load_campaign
         from elbench.engines.lammps_binary import mpirun_path, resolve_binary
         from elbench.engines.select import env_binary
@@ -105,7 +99,6 @@ def register(app: typer.Typer) -> None:
         engines = Table(title=f"engines of the registered potentials ({manifest.path})")
         for col in ("model", "family", "env", "engine", "why"):
             engines.add_column(col)
-        from elbench.errors import InputError
 
         for entry in manifest.entries.values():
             try:

@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from elbench import __version__
+from elbench.cli import commands
 from elbench.cli.common import state
 
 
@@ -32,8 +33,6 @@ def main(
 
 def make_app(verbs: list[str] | None = None) -> typer.Typer:
     """The Typer app with the given verbs registered (all when None)."""
-    from elbench.cli import commands
-
     app = typer.Typer(
         name="elbench",
         help="Benchmark machine-learning interatomic potentials at charged metal/electrolyte interfaces with LAMMPS.",
@@ -61,10 +60,8 @@ def __getattr__(name: str):
 
 def invoked_verb(argv: list[str]) -> str | None:
     """The verb a command line names (the first word after the global options), if it is one."""
-    from elbench.cli.commands import verb_names
-
     words = [a for a in argv if not a.startswith("-")]
-    return words[0] if words and words[0] in verb_names() else None
+    return words[0] if words and words[0] in commands.verb_names() else None
 
 
 def run() -> None:

@@ -9,10 +9,12 @@ import typer
 from rich.table import Table
 
 from elbench.cli.common import DEFAULT_CAMPAIGN, CampaignOption, cli_errors, console
+from elbench.errors import InputError
 
 
 def _manifest_and_systems(campaign_path: Path, manifest_path: Optional[Path]):
     """The registry (from --manifest, the campaign, or the builtin one) and the campaign's built systems."""
+    # start-up time: loaded when the command runs, not for --help
     from elbench.config import load_campaign
     from elbench.potentials.manifest import load_manifest, manifest_for_campaign
     from elbench.render.system import load_system
@@ -48,8 +50,8 @@ def _record_cells(entry) -> tuple[str, str, str]:
 
 def _record_checks(reg, entry) -> list:
     """For a trained entry: model files within the size limit and equal to size_bytes, learning curve readable."""
-    from elbench.errors import InputError
-    from elbench.potentials.checks import CheckResult
+    # start-up time: loaded when the command runs, not for --help
+    from elbench.potentials.compatibility import CheckResult
 
     if entry.trained is None:
         return []
@@ -102,8 +104,8 @@ def register(app: typer.Typer) -> None:
 
         System checks use the campaign's built systems (run `elbench build` first); exit code 2 if any check fails.
         """
-        from elbench.errors import InputError
-        from elbench.potentials.checks import check_potential
+        # start-up time: loaded when the command runs, not for --help
+        from elbench.potentials.compatibility import check_potential
 
         reg, camp, systems = _manifest_and_systems(campaign, manifest)
         names = model or (camp.config.models if camp is not None else list(reg.entries))

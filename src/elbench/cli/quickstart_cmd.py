@@ -18,7 +18,7 @@ from typing import Annotated
 import typer
 
 from elbench import families
-from elbench.cli.common import cli_errors, console, err_console
+from elbench.cli.common import cli_errors, console, err_console, package_available
 from elbench.errors import InputError, RunError
 
 #: Folders a campaign's verbs create under its directory (removed by --force).
@@ -31,7 +31,7 @@ def backend_installed(entry) -> tuple[bool, str]:
     spec = families.get(entry.family)
     if spec.backend is None:
         return True, f"{spec.title} (LAMMPS only)"
-    from elbench.cli.doctor_cmd import package_available
+    # start-up time: loaded when the command runs, not for --help
     from elbench.engines.select import env_installed
 
     env, module = spec.environment, spec.backend.module
@@ -58,6 +58,7 @@ def engine_of(entry) -> str:
     if not families.get(entry.family).runs_in_bridge:
         return "native"
     try:
+        # start-up time: loaded when the command runs, not for --help
         from elbench.engines.select import env_binary
         from elbench.potentials.styles import choose_engine
 
@@ -69,6 +70,7 @@ def engine_of(entry) -> str:
 
 def expected_seconds(family: str, config, jobs: int, engine: str = "native") -> float:
     """Expected wall time of all runs of one model of this family on this machine's CPU cores."""
+    # start-up time: loaded when the command runs, not for --help
     from elbench.costs import estimate_cost
 
     md = config.md
@@ -85,6 +87,7 @@ def choose_models(config, jobs: int, budget_s: float, all_models: bool) -> tuple
     and their expected cost (elbench.costs) fits in what is left of the time budget: models
     that passed that test first, then cheapest first.
     """
+    # start-up time: loaded when the command runs, not for --help
     from elbench.costs import format_seconds
     from elbench.potentials.manifest import load_manifest
     from elbench.resources import builtin_manifest
@@ -120,6 +123,7 @@ def choose_models(config, jobs: int, budget_s: float, all_models: bool) -> tuple
 
 
 def quickstart_campaign(models: list[str], production_ps: float | None, equilibration_ps: float | None):
+    # start-up time: loaded when the command runs, not for --help
     from elbench.config import parse_campaign
     from elbench.templates_campaign import quickstart_config
 
@@ -135,6 +139,7 @@ def quickstart_campaign(models: list[str], production_ps: float | None, equilibr
 def prepare(directory: Path, *, force: bool, production_ps: float | None, equilibration_ps: float | None,
             jobs: int = 2, budget_s: float = 600.0, all_models: bool = False) -> Path:
     """Write DIR/elbench.toml, or continue the one there (adding newly installed models)."""
+    # start-up time: loaded when the command runs, not for --help
     from elbench.config import load_campaign
     from elbench.io import atomic_write_text
     from elbench.templates_campaign import campaign_toml
@@ -173,7 +178,7 @@ def prepare(directory: Path, *, force: bool, production_ps: float | None, equili
 
 def invoke(args: list[str]) -> int:
     """Run one elbench verb in this process (its progress bars show); return its exit code."""
-    from elbench.cli.main import app
+    from elbench.cli.main import app  # start-up time: the full app imports every verb
 
     try:
         code = app(args, standalone_mode=False, prog_name="elbench")
@@ -247,6 +252,7 @@ def register(app: typer.Typer) -> None:
 
 def failed_runs(path: Path) -> list[str]:
     """model/q<n>/s<seed> of every run whose status is not done."""
+    # start-up time: loaded when the command runs, not for --help
     from elbench.config import load_campaign
     from elbench.report.data import read_run_state
 

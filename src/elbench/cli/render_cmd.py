@@ -22,9 +22,10 @@ def register(app: typer.Typer) -> None:
         force: Annotated[bool, typer.Option("--force", help="re-render run directories whose inputs changed (removes their outputs)")] = False,
     ) -> None:
         """Render the LAMMPS deck, run script and run record of every model x charge state x seed."""
+        # start-up time: loaded when the command runs, not for --help
         from elbench.config import load_campaign
         from elbench.costs import estimate_run_cost, format_seconds
-        from elbench.render.rundir import render_campaign
+        from elbench.render.runs import render_campaign
 
         camp = load_campaign(campaign)
         plans = render_campaign(camp, force=force)

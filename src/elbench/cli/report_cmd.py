@@ -28,6 +28,7 @@ def register(app: typer.Typer) -> None:
         out: Annotated[Path | None, typer.Option("--out", help="report directory (default: <campaign>/report)")] = None,
     ) -> None:
         """Write report/report.md and a self-contained report.html with figures and tables."""
+        # start-up time: loaded when the command runs, not for --help
         from elbench.report import make_report
 
         if not n_sigma > 0:

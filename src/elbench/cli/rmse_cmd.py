@@ -22,6 +22,7 @@ def register(app: typer.Typer) -> None:
         parity: Annotated[Path | None, typer.Option(help="parity plot PNG (default: next to --out)")] = None,
     ) -> None:
         """Energy (meV/atom) and force (meV/Å) RMSE per charge state and overall."""
+        # start-up time: loaded when the command runs, not for --help
         from rich.table import Table
 
         from elbench.io import atomic_write_json

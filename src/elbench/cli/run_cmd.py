@@ -11,8 +11,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from elbench.cli.common import DEFAULT_CAMPAIGN, CampaignOption, cli_errors, console, err_console
 from elbench.config import load_campaign
 from elbench.errors import InputError
+from elbench.launch.blowup import BlowupLimits
 from elbench.launch.campaign import campaign_run_dirs, options_for, run_many
-from elbench.launch.checks import BlowupLimits
 from elbench.launch.runner import Outcome
 
 #: exit code of `elbench run` when a run was interrupted and can be resumed (job scripts requeue on it)
@@ -80,6 +80,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _switch_engine(camp, engine: str, only: list[str] | None) -> None:
+    # start-up time: loaded when the command runs, not for --help
     from elbench.render.engine_switch import switch_engine
 
     allowed = ("auto", "native", "bridge")

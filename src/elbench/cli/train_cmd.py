@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from elbench.cli.common import cli_errors, console
+from elbench.errors import InputError
 from elbench.families import trainable_names
 
 train_app = typer.Typer(help=f"Training inputs for {', '.join(trainable_names())} with matched gradient updates.",
@@ -18,8 +19,6 @@ BatchOption = Annotated[int, typer.Option(help="frames per gradient update (pace
 
 
 def _families(value: str) -> list[str]:
-    from elbench.errors import InputError
-
     names = [v.strip() for v in value.split(",") if v.strip()]
     bad = [n for n in names if n not in trainable_names()]
     if bad or not names:
@@ -45,6 +44,7 @@ def render(
     gpus: Annotated[int, typer.Option(help="GPUs per node in job.sbatch")] = 0,
 ) -> None:
     """Render OUT/<family>-<set>/ (data, config, train.json, run.sh, job.sbatch) for each family and set."""
+    # start-up time: loaded when the command runs, not for --help
     from rich.table import Table
 
     from elbench.train.render import render_training
@@ -73,6 +73,7 @@ def run(
     nice: Annotated[int, typer.Option(help="run at this nice level (0 = normal)")] = 0,
 ) -> None:
     """Train locally in the family's environment; write learning_curve.csv/.png and train_status.json."""
+    # start-up time: loaded when the command runs, not for --help
     from elbench.train.run import run_training
 
     status = run_training(directory, timeout_s=timeout, nice=nice)
@@ -86,6 +87,7 @@ def run(
 @cli_errors
 def curve(directory: Annotated[Path, typer.Argument(help="a training directory with a finished training")]) -> None:
     """(Re)write learning_curve.csv and .png from the family's training log."""
+    # start-up time: loaded when the command runs, not for --help
     from elbench.io import read_json
     from elbench.train.curves import learning_curve, write_curve
 

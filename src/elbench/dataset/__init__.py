@@ -13,6 +13,8 @@ from pathlib import Path
 from ase import Atoms
 
 from elbench.dataset.frames import DatasetInfo, read_frames, validate_frames, write_frames
+from elbench.io import atomic_write_json, sha256_file
+from elbench.provenance import provenance
 
 
 def sidecar(path: str | Path) -> Path:
@@ -23,9 +25,6 @@ def sidecar(path: str | Path) -> Path:
 def write_dataset(path: str | Path, frames: list[Atoms], *, how: dict, unit_checks: dict | None = None,
                   inputs: dict | None = None) -> dict:
     """Validate, write NAME.extxyz and NAME.json (contents, how it was made, provenance)."""
-    from elbench.io import atomic_write_json, sha256_file
-    from elbench.provenance import provenance
-
     path = Path(path)
     info = validate_frames(frames, path)
     write_frames(path, frames)

@@ -27,8 +27,11 @@ import numpy as np
 from ase import Atoms
 from ase.calculators.singlepoint import SinglePointCalculator
 
-from elbench.dataset.frames import CHARGE_KEY, ENERGY_KEY, FORCES_KEY, STRESS_KEY, frame_stress, write_frames
-from elbench.errors import InputError
+from elbench.dataset.frames import (CHARGE_KEY, ENERGY_KEY, FORCES_KEY, STRESS_KEY, frame_stress, read_frames,
+                                    write_frames)
+from elbench.engines.select import env_python
+from elbench.errors import InputError, RunError
+from elbench.io import atomic_path
 
 #: Training-data formats (each family spec's ``training.data_format`` names one).
 FORMATS = ("deepmd", "mace", "fairchem", "pacemaker", "grace")
@@ -111,16 +114,12 @@ def write_mace(frames: list[Atoms], path: str | Path) -> Path:
 
 
 def read_mace(path: str | Path) -> list[Atoms]:
-    from elbench.dataset.frames import read_frames
-
     return read_frames(path)
 
 
 def write_fairchem(frames: list[Atoms], path: str | Path) -> Path:
     """extxyz with calculator results (energy, forces, stress) as fairchem's ASE datasets read them."""
     from ase.io import write
-
-    from elbench.io import atomic_path
 
     out = []
     for atoms in frames:
@@ -152,8 +151,6 @@ def read_fairchem(path: str | Path, cation: str | None = None) -> list[Atoms]:
 def write_dataframe(frames: list[Atoms], path: str | Path, with_stress: bool = False) -> Path:
     """A gzip-pickled DataFrame as pacemaker and gracemaker read it."""
     import pandas as pd
-
-    from elbench.io import atomic_path
 
     rows = []
     for atoms in frames:
@@ -219,9 +216,6 @@ def write_dataframe_in_env(src: Path, out: Path, with_stress: bool, environment:
     """
     import subprocess
 
-    from elbench.engines.select import env_python
-    from elbench.errors import RunError
-
     argv = [str(env_python(environment)), "-m", "elbench.dataset.convert", "dataframe", str(src), str(out)]
     if with_stress:
         argv.append("--stress")
@@ -237,9 +231,6 @@ def convert_splits(split_dir: str | Path, fmt: str, type_map: list[str], set_nam
 
     With ``environment`` (an existing family env), pandas formats are written by that env's pandas.
     """
-    from elbench.dataset.frames import read_frames
-    from elbench.engines.select import env_python
-
     paths = {}
     for part in ("train", "valid", "test"):
         src = Path(split_dir) / set_name / f"{part}.extxyz"
@@ -264,7 +255,6 @@ def main(argv: list[str] | None = None) -> int:
     if len(args) < 3 or args[0] != "dataframe":
         print("usage: python -m elbench.dataset.convert dataframe IN.extxyz OUT.pkl.gz [--stress]", file=sys.stderr)
         return 2
-    from elbench.dataset.frames import read_frames
 
     write_dataframe(read_frames(args[1]), args[2], with_stress="--stress" in args)
     return 0

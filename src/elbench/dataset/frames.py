@@ -25,6 +25,7 @@ from ase import Atoms
 
 from elbench.elements import CATIONS, FCC_LATTICE_CONSTANT_A, system_type_map
 from elbench.errors import InputError
+from elbench.io import atomic_path
 
 ENERGY_KEY = "REF_energy"
 FORCES_KEY = "REF_forces"
@@ -74,8 +75,6 @@ def write_frames(path: str | Path, frames: list[Atoms]) -> Path:
     """Write frames as extxyz atomically (labels under the REF_ keys, no calculator)."""
     from ase.io import write
 
-    from elbench.io import atomic_path
-
     clean = [strip_calculator(a) for a in frames]
     with atomic_path(path) as tmp:
         write(tmp, clean, format="extxyz")
@@ -91,14 +90,6 @@ def strip_calculator(atoms: Atoms) -> Atoms:
 
 def cation_count(atoms: Atoms, cation: str) -> int:
     return int(sum(1 for s in atoms.get_chemical_symbols() if s == cation))
-
-
-def frame_energy(atoms: Atoms) -> float:
-    return float(atoms.info[ENERGY_KEY])
-
-
-def frame_forces(atoms: Atoms) -> np.ndarray:
-    return np.asarray(atoms.arrays[FORCES_KEY], dtype=float)
 
 
 def frame_stress(atoms: Atoms) -> np.ndarray | None:

@@ -7,13 +7,13 @@ from pathlib import Path
 
 from ase import Atoms
 
+from elbench.build import build_system, is_up_to_date
+from elbench.dataset.sample import frames_from_trajectory, sample_reference_md
 from elbench.errors import InputError
 
 
 def ensure_systems(campaign) -> dict[int, Path]:
     """systems/q<n>/ of every charge state, built when missing."""
-    from elbench.build import build_system, is_up_to_date
-
     out = {}
     for n in campaign.config.system.charge_states:
         directory = campaign.system_dir(n)
@@ -26,8 +26,6 @@ def ensure_systems(campaign) -> dict[int, Path]:
 def generate_from_md(campaign, frames_per_state: int, *, spacing_ps: float, equilibration_ps: float, seed: int,
                      progress: Callable[[int], None] | None = None) -> list[Atoms]:
     """Reference MD per charge state (in-process LAMMPS), frames spaced by spacing_ps, labelled."""
-    from elbench.dataset.sample import sample_reference_md
-
     md = campaign.config.md
     frames: list[Atoms] = []
     for n, directory in ensure_systems(campaign).items():
@@ -39,8 +37,6 @@ def generate_from_md(campaign, frames_per_state: int, *, spacing_ps: float, equi
 
 def generate_from_runs(campaign, frames_per_state: int, *, spacing_ps: float, seed: int) -> list[Atoms]:
     """Frames of the campaign's finished reference runs (runs/reference/q<n>/s<seed>/traj.dcd), labelled."""
-    from elbench.dataset.sample import frames_from_trajectory
-
     md = campaign.config.md
     if md.dump_format != "dcd":
         raise InputError("sampling from runs reads DCD trajectories", file=campaign.path, key="md.dump_format",

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 from ase import Atoms
 
+from elbench.dataset.label import ReferenceLabeller
 from elbench.errors import InputError
 
 
@@ -41,8 +42,6 @@ def sample_reference_md(
     progress: Callable[[int], None] | None = None,
 ) -> list[Atoms]:
     """n_frames labelled frames from reference MD on one built system."""
-    from elbench.reference.label import ReferenceLabeller
-
     if n_frames < 1:
         raise InputError("need at least one frame per charge state", key="frames-per-state")
     spacing = max(1, int(round(spacing_ps * 1000.0 / timestep_fs)))
@@ -75,8 +74,6 @@ def frames_from_trajectory(
 ) -> list[Atoms]:
     """Frames of a reference run's trajectory, >= spacing_ps apart, labelled with the reference."""
     import MDAnalysis as mda
-
-    from elbench.reference.label import ReferenceLabeller
 
     system_dir, trajectory = Path(system_dir), Path(trajectory)
     if not trajectory.is_file():

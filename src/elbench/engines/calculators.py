@@ -20,6 +20,7 @@ from ase.calculators.calculator import Calculator, all_changes
 from elbench import families
 from elbench.errors import InputError
 from elbench.families.spec import BackendSpec, FamilySpec
+from elbench.run_record import RunRecord
 
 
 def install_hint(family: str) -> str:
@@ -146,3 +147,12 @@ class AtomEnergyShift(Calculator):
                 self.results[key] = float(self.results[key]) + float(per_atom.sum())
         if "energies" in self.results:
             self.results["energies"] = np.asarray(self.results["energies"]) + per_atom
+
+
+def spec_from_run(run: RunRecord, run_dir: Path) -> CalculatorSpec:
+    """The calculator spec of a rendered run: its record's ``calculator`` (render wrote it from the registry)."""
+    calc = run.calculator
+    if calc is None:
+        raise InputError(f"model '{run.model}' (family {run.family}) has no ASE calculator for the bridge or "
+                         "the preflight", file=run_dir / "run.json", key="calculator")
+    return CalculatorSpec(calc.family, Path(calc.model), tuple(calc.model_type_map), tuple(sorted(calc.options.items())))

@@ -13,6 +13,7 @@ import os
 import sys
 from pathlib import Path
 
+from elbench.engines.lammps_binary import plugin_path
 from elbench.errors import InputError
 
 _PRELOADED: list[ctypes.CDLL] = []
@@ -40,8 +41,6 @@ def new_lammps(args: list[str], *, plugins: bool = False):
     """A LAMMPS instance (``lammps.lammps``) with ``args`` as its command line."""
     preload_mpi()
     if plugins:
-        from elbench.engines.lammps_binary import plugin_path
-
         path = plugin_path()
         if path:
             os.environ["LAMMPS_PLUGIN_PATH"] = path

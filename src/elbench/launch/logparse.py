@@ -21,10 +21,8 @@ class LogState:
     """What has been read from one log so far."""
 
     header: list[str] | None = None
-    last_row: dict[str, float] | None = None
     error: str | None = None
     ns_per_day: float | None = None
-    loops_finished: int = 0
     lammps_version: str | None = None
 
 
@@ -71,7 +69,6 @@ def parse_line(line: str, state: LogState) -> dict[str, float] | None:
         return None
     if stripped.startswith("Loop time of"):
         state.header = None
-        state.loops_finished += 1
         return None
     match = _ERROR.match(stripped)
     if match and state.error is None:
@@ -88,9 +85,7 @@ def parse_line(line: str, state: LogState) -> dict[str, float] | None:
             return None
         if values[0] != int(values[0]):
             return None
-        row = dict(zip(state.header, values))
-        state.last_row = row
-        return row
+        return dict(zip(state.header, values))
     return None
 
 

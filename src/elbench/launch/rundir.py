@@ -59,17 +59,9 @@ class RunDir:
         """The last step of the run's timeline (equilibration + production)."""
         return self.record.steps.last_step
 
-    @property
-    def production_start_step(self) -> int:
-        return self.record.steps.production_first_step
-
     def data_file(self) -> Path:
         """The atomic topology (ids and types) the dumped frames follow."""
         return self.path / self.record.topology_file
-
-    def input_paths(self) -> dict[str, str]:
-        """Label -> path (relative to the run dir or absolute) of the hashed inputs."""
-        return {label: item.path for label, item in self.record.inputs.items()}
 
     def expected_hashes(self) -> dict[str, tuple[Path, str]]:
         """Label -> (absolute path, sha256) for every input run.json lists with a hash."""

@@ -30,11 +30,11 @@ from elbench.engines.lammps_binary import LammpsBinary, resolve_binary
 from elbench.errors import InputError, RunError
 from elbench.io import atomic_write_json, atomic_write_text
 from elbench.launch import lock, state
-from elbench.launch.checks import BlowupLimits, Failure, check_frame, check_thermo
-from elbench.launch.deck import SEGMENTS_DIR, parse_deck, segment_bounds, segment_deck, segment_path
+from elbench.launch.blowup import BlowupLimits, Failure, check_frame, check_thermo
 from elbench.launch.logparse import LogTail, find_error_line
 from elbench.launch.restart import latest_restart, restart_order
 from elbench.launch.rundir import RunDir
+from elbench.launch.segments import SEGMENTS_DIR, parse_deck, segment_bounds, segment_deck, segment_path
 from elbench.launch.trajectory import TrajIndex, format_of, index_file, positions, select_frames, write_joined
 from elbench.provenance import utc_now
 from elbench.run_record import Preflight, RunRecord
@@ -59,7 +59,6 @@ class RunOptions:
     resume: bool = False
     segment_steps: int | None = None
     segment_ps: float | None = None  # used when segment_steps is unset, with the run's own timestep
-    restart_interval: int = 1000
     limits: BlowupLimits = field(default_factory=BlowupLimits)
     max_segments: int | None = None
     poll_s: float = 0.5
@@ -173,6 +172,7 @@ def native_preflight(run: RunDir, timeout_s: float = 3600.0) -> tuple[bool, str]
     when it cannot (it crashed, the model did not load), the failure is recorded here. Returns
     (passed, message).
     """
+    # start-up time: engines.select loads the registry and family specs (native preflight only)
     from elbench.engines.select import env_installed, env_python
 
     env_name = run.record.environment
@@ -594,7 +594,7 @@ def run_one(run_dir: Path, opts: RunOptions) -> Outcome:
         lock.release(run.path)
 
 
-def preflight(run_dir: Path) -> None:
+def check_run_ready(run_dir: Path) -> None:
     """Check a run before anything starts: run.json, inputs unchanged, deck segmentable, rank limit."""
     run = RunDir.load(run_dir)
     run.verify_inputs()

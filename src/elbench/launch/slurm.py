@@ -55,6 +55,7 @@ def elbench_executable() -> str:
 
 def _example_command(run_dir: Path) -> str:
     """Task 0's LAMMPS command for a comment line; "(see run.json)" when it cannot be shown there."""
+    # start-up time: elbench.render pulls in jinja2 and ASE (submit's module loads for --help)
     from elbench.render.validate import comment
 
     try:
@@ -66,6 +67,7 @@ def _example_command(run_dir: Path) -> str:
 def check_script_directory(campaign: Campaign) -> None:
     """The campaign directory reaches the job script in #SBATCH --output, comments and quoted paths:
     refuse one that cannot, naming the directory (not the template filter that would trip over it)."""
+    # start-up time: elbench.render pulls in jinja2 and ASE (submit's module loads for --help)
     from elbench.render.validate import COMMENT_OK
 
     root = str(campaign.root)
@@ -81,6 +83,7 @@ def check_script_directory(campaign: Campaign) -> None:
 
 def render_script(campaign: Campaign, name: str, run_list: Path, run_dirs: list[Path], *,
                   scratch: str | None, signal_grace_s: int) -> str:
+    # start-up time: elbench.render pulls in jinja2 and ASE (submit's module loads for --help)
     from elbench.render.environment import render_template
     from elbench.render.validate import Checked
 

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from elbench.io import atomic_path
+
 
 @dataclass(frozen=True)
 class FrameRef:
@@ -250,8 +252,6 @@ def select_frames(segments: Iterable[tuple[TrajIndex, int]], stop_step: int | No
 
 def write_joined(pieces: list[Piece], target: Path) -> int:
     """Write the selected frames into one file (same format); return the frame count."""
-    from elbench.io import atomic_path
-
     frames = [(p.index, f) for p in pieces for f in p.frames]
     with atomic_path(target) as tmp, open(tmp, "wb") as out:
         if frames and frames[0][0].fmt == "dcd":

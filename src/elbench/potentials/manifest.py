@@ -26,6 +26,7 @@ from elbench.config import StrictModel, check_safe_name, check_single_line, vali
 from elbench.elements import is_element
 from elbench.errors import InputError
 from elbench.io import read_toml, sha256_file
+from elbench.resources import builtin_manifest
 from elbench.surface_charge import sigma_uC_cm2
 
 #: the family names of elbench.families, as the schema's allowed values
@@ -383,8 +384,6 @@ def load_manifest(path: str | Path) -> Manifest:
 
 def manifest_for_campaign(campaign) -> Manifest:
     """The registry a campaign uses: the builtin one or a path relative to the campaign."""
-    from elbench.resources import builtin_manifest
-
     value = campaign.config.manifest
     path = builtin_manifest() if value == "builtin" else (campaign.root / value)
     if not path.is_file():

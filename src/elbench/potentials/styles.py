@@ -67,13 +67,6 @@ def _default_style(spec: FamilySpec, entry) -> str:
     return spec.default_style(entry) if spec.default_style else spec.pair_styles[0].name
 
 
-def available_pair_styles(binary) -> set[str]:
-    """Pair styles the binary can run: those ``lmp -h`` lists plus the plugin styles LAMMPS
-    auto-loads from ``LAMMPS_PLUGIN_PATH`` (:meth:`~elbench.engines.lammps_binary.LammpsBinary.styles`;
-    empty for an unchecked binary, whose ``has_pair_style`` answers True)."""
-    return binary.styles("Pair")
-
-
 def native_missing(binary, entry, *, kokkos: bool = False) -> list[str]:
     """What the binary lacks to run ``entry`` natively (empty list: it can)."""
     pair = _pair_spec(entry)

@@ -9,6 +9,6 @@
 """
 
 from elbench.render.command import bridge_command
-from elbench.render.rundir import plan_runs, render_campaign, write_runs
+from elbench.render.runs import plan_runs, render_campaign, write_runs
 
 __all__ = ["bridge_command", "plan_runs", "render_campaign", "write_runs"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
+from elbench.engines.bridge import command
 from elbench.errors import InputError
 from elbench.render import validate
 from elbench.render.environment import ENV_NAME, render_template
@@ -60,7 +61,6 @@ def bridge_command(run_dir: Path, *, environment: str = "core") -> list[str]:
             "use a LAMMPS binary with the model's pair style (see cmake/) or the reference model",
             key="lammps.engine",
         )
-    from elbench.engines.bridge import command
 
     return [str(a) for a in command(run_dir, environment)]
 

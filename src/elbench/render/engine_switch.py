@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 from elbench.errors import InputError
-from elbench.render.rundir import RunPlan, plan_runs, write_runs
+from elbench.render.runs import RunPlan, plan_runs, write_runs
 from elbench.run_record import RUN_JSON, RunRecord
 
 #: files whose presence means a run has started

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import jinja2
 
+from elbench.errors import InputError
 from elbench.render import validate
 from elbench.resources import templates_dir
 from elbench.type_map import header_line
@@ -87,8 +88,6 @@ def environment(directory: str | None = None) -> jinja2.Environment:
 
 def render_template(name: str, context: dict) -> str:
     """Render ``lammps_inputs/<name>`` with ``context``; undefined names are errors."""
-    from elbench.errors import InputError
-
     try:
         return environment().get_template(name).render(**context)
     except jinja2.UndefinedError as err:

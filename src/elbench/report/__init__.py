@@ -19,6 +19,7 @@ def make_report(
     out_dir: Path | None = None,
 ) -> dict[str, Path]:
     """Collect results, compute metrics and write the report; return the written paths."""
+    # start-up time: the writer pulls in matplotlib, and every report submodule runs this __init__
     from elbench.report.collect import collect
     from elbench.report.writer import write_report
 

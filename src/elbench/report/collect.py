@@ -17,6 +17,7 @@ from pathlib import Path
 
 from elbench.config import Campaign
 from elbench.errors import InputError
+from elbench.potentials.manifest import manifest_for_campaign
 from elbench.report.data import RunState, StateResult, load_rmse, load_state_result, read_run_state
 from elbench.report.metrics import (
     DEFAULT_WINDOW_A,
@@ -25,6 +26,7 @@ from elbench.report.metrics import (
     compare_state,
     consistency,
 )
+from elbench.resources import analysis_data_dir
 from elbench.surface_charge import same_sigma, sigma_uC_cm2
 
 REFERENCE_MODEL = "reference"
@@ -115,8 +117,6 @@ def charge_densities(campaign: Campaign) -> dict[int, float]:
 def find_reference_set(campaign: Campaign, root: Path | None = None) -> Path | None:
     """A directory under analysis/reference/ whose reference.json system block matches the campaign."""
     if root is None:
-        from elbench.resources import analysis_data_dir
-
         root = analysis_data_dir() / "reference"
     if not root.is_dir():
         return None
@@ -171,8 +171,6 @@ def run_length_warnings(campaign: Campaign, reference_dir: Path) -> list[str]:
 
 def model_info(campaign: Campaign, models: list[str]) -> dict[str, ModelInfo]:
     """Registry facts per model; models missing from the registry get unknowns, not an error."""
-    from elbench.potentials.manifest import manifest_for_campaign
-
     try:
         manifest = manifest_for_campaign(campaign)
     except InputError:

@@ -19,6 +19,7 @@ import numpy as np  # noqa: E402
 from elbench.io import atomic_path  # noqa: E402
 from elbench.report.collect import ReportData  # noqa: E402
 from elbench.report.metrics import observables_of  # noqa: E402
+from elbench.resources import analysis_data_dir  # noqa: E402
 
 REF_COLOR = "black"
 BAND_COLOR = "0.78"
@@ -26,8 +27,6 @@ PROFILE_XMAX_PAD_A = 4.0
 
 
 def style_path() -> Path:
-    from elbench.resources import analysis_data_dir
-
     return analysis_data_dir() / "elbench.mplstyle"
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from elbench.io import atomic_write_text
 from elbench.report.collect import ReportData
-from elbench.report.metrics import OBSERVABLES, TREND_OBSERVABLES
+from elbench.report.metrics import OBSERVABLES, TREND_OBSERVABLES, observables_of
 
 FLAG = "⚑"
 
@@ -105,8 +105,6 @@ def consistency_table(data: ReportData) -> Table:
 
 
 def reference_table(data: ReportData) -> Table:
-    from elbench.report.metrics import observables_of
-
     headers = ["charge_state", "sigma_uC_cm2"] + [h for name in OBSERVABLES for h in (name, f"{name}_err")]
     rows = []
     for n, res in sorted(data.reference.items()):
@@ -190,8 +188,6 @@ def comparison_view(data: ReportData) -> Table:
 
 
 def reference_view(data: ReportData) -> Table:
-    from elbench.report.metrics import observables_of
-
     headers = ["n", "σ (µC/cm²)"] + [OBSERVABLES[name][0] + (f" ({OBSERVABLES[name][1]})" if OBSERVABLES[name][1] else "") for name in OBSERVABLES]
     rows = []
     for n, res in sorted(data.reference.items()):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import html
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -183,7 +182,3 @@ def _flag_summary(data: ReportData) -> dict[str, dict[str, list[int]]]:
                 flags.setdefault("cation_beyond_receptive_field", []).append(n)
         out[m] = flags
     return out
-
-
-def finite(value: float) -> bool:
-    return value is not None and math.isfinite(value)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from elbench import families
 from elbench.errors import RunError
+from elbench.io import atomic_path
 
 COLUMNS = ("gradient_update", "epoch", "split", "energy_meV_atom", "force_meV_A")
 
@@ -42,8 +43,6 @@ def write_curve(directory: Path, rows: list[dict], title: str) -> tuple[Path, Pa
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    from elbench.io import atomic_path
 
     csv_path, png_path = directory / "learning_curve.csv", directory / "learning_curve.png"
     with atomic_path(csv_path) as tmp, open(tmp, "w", newline="") as handle:

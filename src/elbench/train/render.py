@@ -22,13 +22,16 @@ from pathlib import Path
 import jinja2
 
 from elbench import __version__
+from elbench import families
 from elbench.config import check_safe_name
+from elbench.dataset.convert import convert_splits
+from elbench.dataset.frames import read_frames, validate_frames
+from elbench.engines.select import env_dir
 from elbench.errors import InputError
+from elbench.families.spec import ATOM_ENERGIES, FamilySpec, TrainInputs, TrainingSpec
 from elbench.io import atomic_write_json, atomic_write_text, sha256_file
 from elbench.render import validate
 from elbench.resources import templates_dir
-from elbench import families
-from elbench.families.spec import ATOM_ENERGIES, FamilySpec, TrainingSpec, TrainInputs
 
 
 def _tojson(value) -> validate.Checked:
@@ -102,9 +105,6 @@ def render_training(
     slurm: dict | None = None,
 ) -> dict:
     """Render a training directory; returns train.json's content."""
-    from elbench.dataset.convert import convert_splits
-    from elbench.dataset.frames import read_frames, validate_frames
-
     spec: FamilySpec = families.trainable(family_name)
     fam = spec.training
     split_dir, out = Path(split_dir), Path(out_dir)
@@ -218,8 +218,6 @@ def check_slurm(slurm: dict) -> None:
 
 @functools.lru_cache(maxsize=16)
 def _train_info(path: str, mtime: float) -> tuple[int, list[str]]:
-    from elbench.dataset.frames import read_frames, validate_frames
-
     frames = read_frames(path)
     info = validate_frames(frames, path)
     return len(frames), info.type_map
@@ -231,8 +229,6 @@ def validate_frames_cached(path: Path) -> tuple[int, list[str]]:
 
 
 def env_bin(environment: str) -> Path:
-    from elbench.engines.select import env_dir
-
     return env_dir(environment) / "bin"
 
 

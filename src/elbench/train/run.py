@@ -6,14 +6,14 @@ import subprocess
 import time
 from pathlib import Path
 
+from elbench.engines.select import env_dir
 from elbench.errors import InputError, RunError
 from elbench.io import atomic_write_json, read_json
+from elbench.train.curves import learning_curve, write_curve
 
 
 def require_env(environment: str, family: str) -> Path:
     """The env's bin/ or InputError with the command that creates it."""
-    from elbench.engines.select import env_dir
-
     bindir = env_dir(environment) / "bin"
     if not (bindir / "python").exists():
         raise InputError(f"the '{environment}' environment for {family} training does not exist; "
@@ -23,8 +23,6 @@ def require_env(environment: str, family: str) -> Path:
 
 def run_training(directory: str | Path, *, timeout_s: float | None = None, nice: int = 0) -> dict:
     """Run every command of train.json in order (log to train.log), then write the learning curve."""
-    from elbench.train.curves import learning_curve, write_curve
-
     directory = Path(directory)
     record_path = directory / "train.json"
     if not record_path.is_file():

@@ -21,10 +21,12 @@ from pathlib import Path
 from elbench import __version__, families
 from elbench.elements import system_type_map
 from elbench.engines.bridge import calculator_record
+from elbench.engines.calculators import CalculatorSpec, check_model_file
 from elbench.engines.lammps_binary import LammpsBinary, mpirun_path, resolve_binary
+from elbench.engines.select import env_binary
 from elbench.errors import InputError
 from elbench.io import atomic_directory, sha256_file
-from elbench.potentials.checks import check_cutoff, check_type_map
+from elbench.potentials.compatibility import check_cutoff, check_type_map
 from elbench.potentials.manifest import manifest_for_campaign
 from elbench.potentials.styles import choose_engine, pair_style_for
 from elbench.provenance import provenance
@@ -64,7 +66,6 @@ def model_binary(binary: LammpsBinary, entry, lammps_cfg) -> LammpsBinary:
     environment (its plugins, e.g. DeePMD's, live there); an explicit binary is used as is."""
     if lammps_cfg.binary != "auto" or entry.environment == "core":
         return binary
-    from elbench.engines.select import env_binary
 
     return env_binary(entry.environment) or binary
 
@@ -76,8 +77,6 @@ def engine_for(binary: LammpsBinary, entry, lammps_cfg) -> tuple[str, str]:
 
 def check_family_file(manifest, entry) -> None:
     """A model file of another family (e.g. a .yace under family dp) fails before anything is written."""
-    from elbench.engines.calculators import CalculatorSpec, check_model_file
-
     path = manifest.file_path(entry)
     if path is not None and families.get(entry.family).model is not None:
         check_model_file(CalculatorSpec(entry.family, path, tuple(entry.type_map)))

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from elbench.analysis.model_deviation import summarize_run
 from elbench.analysis.pipeline import AnalysisOptions, analyze_trajectory
 from elbench.config import Campaign
 from elbench.errors import ElbenchError, InputError
@@ -106,7 +107,6 @@ def run_job(job: RunJob, options: AnalysisOptions) -> tuple[str, str, list[str]]
     n = outcome.summary["frames"]["n_analysed"]
     status = f"done ({n} frames, {outcome.seconds:.1f} s)"
     try:  # ensembles and bridge committees leave model_devi.out next to the trajectory
-        from elbench.analysis.model_deviation import summarize_run
 
         if summarize_run(job.run_dir, job.result_dir, trajectory=job.trajectory, topology=job.topology) is not None:
             status += ", model deviation"

@@ -30,7 +30,9 @@ from elbench.config import MDConfig, validation_error_to_input_error
 from elbench.dataset.frames import CHARGE_KEY, ENERGY_KEY, FORCES_KEY, STRESS_KEY
 from elbench.dataset.units import EV_A3_BAR
 from elbench.deck_reader import Deck, parse_deck_text, split_words
+from elbench.engines.lmp_python import new_lammps
 from elbench.errors import InputError, RunError
+from elbench.families.reference import reference_eam_file, reference_pair_context as deck_pair_context
 from elbench.reference import forcefield as ff
 from elbench.render.deck import EQUILIBRATION_DAMPING_FS, MINIMIZE_MAX_ITERATIONS, deck_context, render_deck
 from elbench.render.system import SystemInfo, load_system
@@ -38,9 +40,6 @@ from elbench.render.system import SystemInfo, load_system
 
 def reference_pair_context(metal: str, cation: str, geometry: str = "slab") -> dict:
     """The deck's own ``pair`` context of the reference block (elbench.render.deck)."""
-    from elbench.families.reference import reference_eam_file
-    from elbench.families.reference import reference_pair_context as deck_pair_context
-
     if not ff.supports(metal, cation):
         raise InputError(f"the classical reference has no parameters for {metal}/{cation}", key="system",
                          allowed=f"metals {sorted(ff.METAL_EAM_FILE)}, cations {sorted(ff.CATION_LJ)}")
@@ -99,7 +98,6 @@ class ReferenceLabeller:
         data = self.system.full_data_file
         if not data.is_file():
             raise InputError("system_full.data missing; re-run `elbench build`", file=data)
-        from elbench.engines.lmp_python import new_lammps
 
         args = ["-screen", "none", "-nocite", "-log", log_file or "none"]
         self.lmp = new_lammps(args)
@@ -233,6 +231,3 @@ class ReferenceLabeller:
         if not self.has_md:
             raise RunError("setup_md() must come before run_md()")
         self._cmd(f"run {int(steps)}")
-
-    def temperature(self) -> float:
-        return float(self.lmp.get_thermo("temp"))
