@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import subprocess
 
 import numpy as np
 import pytest
 from typer.testing import CliRunner
 
 from analysis_cases import Z_TOP, grid_xy, slab, write_case
+from badinput_support import ELBENCH
 from elbench.analysis.columns import profile_columns
 from elbench.analysis.writers import read_profiles_csv
 from elbench.cli.main import app
@@ -147,6 +149,24 @@ def test_bad_empty_and_garbage_trajectory(tmp_path):
     header_only = tmp_path / "h.lammpstrj"
     header_only.write_text("ITEM: TIMESTEP\n0\nITEM: NUMBER OF ATOMS\n")
     _bad(_analyze(header_only, "--topology", data, "--out", tmp_path / "out"), tmp_path, "h.lammpstrj")
+
+
+
+@pytest.mark.parametrize("suffix,reason", [
+    ("dcd", "cannot read DCD trajectory (OSError: Reading DCD header failed: format of DCD file is wrong)"),
+    ("xtc", "cannot read XTC trajectory (OSError: XDR read error = magic)"),
+], ids=["dcd", "xtc"])
+def test_unreadable_trajectory_one_error_line_no_reader_noise(tmp_path, suffix, reason):
+    """A file MDAnalysis's reader cannot open: the one error line, exit 2, and nothing from the reader's __del__."""
+    data, _, _ = _case(tmp_path)
+    bad = tmp_path / f"x.{suffix}"
+    bad.write_text("hello\n")
+    argv = [ELBENCH, "analyze", str(bad), "--topology", str(data), "--out", str(tmp_path / "o")]
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    assert "Exception ignored" not in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+    assert proc.stderr == f"error: {bad}: {reason}\n"
+    assert not proc.stdout.strip()
 
 
 def test_bad_options(tmp_path):

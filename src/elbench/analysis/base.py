@@ -22,6 +22,7 @@ from MDAnalysis.analysis.base import AnalysisBase
 
 from elbench.analysis.blocks import block_of_frame
 from elbench.analysis.dcd import DcdFrames
+from elbench.analysis.readers import plain_reader_class
 from elbench.analysis.surface import DEFAULT_LAYER_GAP_A, Planes, ProfileGrid, metal_planes
 from elbench.elements import CATIONS, FCC_LATTICE_CONSTANT_A
 from elbench.errors import InputError
@@ -391,7 +392,7 @@ def _reads_dcd_chunks(reader) -> bool:
     from MDAnalysis.coordinates.DCD import DCDReader
 
     return (
-        type(reader) is DCDReader
+        plain_reader_class(reader) is DCDReader
         and not getattr(reader, "_transformations", None)
         and reader.units.get("length") == "Angstrom"
         and not getattr(reader, "_auxs", None)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from elbench.analysis.base import ChunkedAnalysis
-from elbench.analysis.blocks import drift_check, sem, weighted_block_mean
+from elbench.analysis.blocks import BlockRatio, drift_check, estimate, weighted_block_mean
 from elbench.analysis.columns import DISTANCE_COLUMN, profile_columns
 from elbench.analysis.density import DensityKernel
 from elbench.analysis.first_layer import FirstLayer, first_layer
@@ -124,14 +124,15 @@ class InterfaceAnalysis(ChunkedAnalysis):
         }
         if layer.peak_index is None:
             warnings.append(f"{name}: no first O density peak found")
-        scalars: dict[str, tuple[float, np.ndarray]] = {}
+        scalars: dict[str, BlockRatio | tuple[float, np.ndarray]] = {}
         for kernel in self.kernels.values():
             fields, values = kernel.scalars(b, layer, in_layer)
             out |= fields
             scalars |= values
-        for key, (value, blocks) in scalars.items():
+        for key, quantity in scalars.items():
+            value, err, blocks = estimate(quantity)
             out[key] = _num(value)
-            out[key + "_err"] = _num(sem(blocks))
+            out[key + "_err"] = _num(err)
             out[key + "_blocks"] = [_num(x) for x in blocks]
             disagree, z = drift_check(blocks)
             if disagree:

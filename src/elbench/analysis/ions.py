@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from elbench.analysis.base import Chunk, ChunkedAnalysis
-from elbench.analysis.blocks import BlockSums, ratio, sem
+from elbench.analysis.blocks import BlockRatio, BlockSums, estimate, ratio
 from elbench.analysis.first_layer import FirstLayer
 
 #: First minimum of the cation–O(water) radial distribution (Å), typical for
@@ -111,20 +111,15 @@ def contact_split(count_b: np.ndarray, cn_b: np.ndarray, centers: np.ndarray, bo
     out = {"n_cation_frames": int(count_b.sum()), "contact_cutoff_A": float(boundary_A)}
     tot_b = count_b.sum(axis=1)
     parts = {
-        "contact_fraction": ratio(count_b[:, inner].sum(axis=1), tot_b),
-        "coordination_all": ratio(cn_b.sum(axis=1), tot_b),
-        "coordination_contact": ratio(cn_b[:, inner].sum(axis=1), count_b[:, inner].sum(axis=1)),
-        "coordination_solvated": ratio(cn_b[:, ~inner].sum(axis=1), count_b[:, ~inner].sum(axis=1)),
+        "contact_fraction": BlockRatio(count_b[:, inner].sum(axis=1), tot_b),
+        "coordination_all": BlockRatio(cn_b.sum(axis=1), tot_b),
+        "coordination_contact": BlockRatio(cn_b[:, inner].sum(axis=1), count_b[:, inner].sum(axis=1)),
+        "coordination_solvated": BlockRatio(cn_b[:, ~inner].sum(axis=1), count_b[:, ~inner].sum(axis=1)),
     }
-    totals = {
-        "contact_fraction": ratio(count_b[:, inner].sum(), count_b.sum()),
-        "coordination_all": ratio(cn_b.sum(), count_b.sum()),
-        "coordination_contact": ratio(cn_b[:, inner].sum(), count_b[:, inner].sum()),
-        "coordination_solvated": ratio(cn_b[:, ~inner].sum(), count_b[:, ~inner].sum()),
-    }
-    for key, blocks in parts.items():
-        out[key] = _num(totals[key])
-        out[key + "_err"] = _num(sem(blocks))
+    for key, quantity in parts.items():
+        value, err, blocks = estimate(quantity)
+        out[key] = _num(value)
+        out[key + "_err"] = _num(err)
         out[key + "_blocks"] = [_num(x) for x in blocks]
     out["coordination_cutoff_A"] = cutoff_A
     return out

@@ -20,7 +20,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from elbench.analysis.base import Chunk, ChunkedAnalysis
-from elbench.analysis.blocks import BlockSums, ratio, sem, weighted_block_mean
+from elbench.analysis.blocks import BlockRatio, BlockSums, ratio, weighted_block_mean
 from elbench.analysis.density import number_to_mass_density
 from elbench.analysis.first_layer import FirstLayer
 
@@ -347,29 +347,33 @@ class OrientationKernel:
         return {key: sum(self.sums[f][key].sums for f in faces) for key in ("cos_sum", "n_water", "hist_dipole", "hist_oh")}
 
     def columns(self, b: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """cos_theta (pooled over frames) and rho_cos_theta (with the density's n_O) and their ``_err``."""
-        cos_blocks = ratio(b["cos_sum"], b["n_water"])
-        rho_blocks = number_to_mass_density(b["n_O"])
-        cos = ratio(b["cos_sum"].sum(axis=0), b["n_water"].sum(axis=0))
+        """cos_theta (pooled over frames) and rho_cos_theta (with the density's n_O) and their ``_err``.
+
+        Errors (``blocks.BlockRatio``): ⟨cos θ⟩'s is the pooled ratio's; ρ·⟨cos θ⟩'s is the
+        standard error of the block values ρ_b·⟨cos θ⟩_b, 0 for a block with no water in
+        the bin, as that block contributes to the pooled mean.
+        """
+        cos = BlockRatio(b["cos_sum"], b["n_water"])
         rho = number_to_mass_density(weighted_block_mean(b["n_O"], self.analysis.block_frames))
+        cos_value = cos.value
         return {
-            "cos_theta": cos,
-            "rho_cos_theta_g_cm3": rho * cos,
-            "cos_theta_err": sem(cos_blocks),
-            "rho_cos_theta_g_cm3_err": sem(rho_blocks * cos_blocks),
+            "cos_theta": cos_value,
+            "rho_cos_theta_g_cm3": rho * cos_value,
+            "cos_theta_err": cos.err,
+            "rho_cos_theta_g_cm3_err": cos.weighted_err(number_to_mass_density(b["n_O"])),
         }
 
     def scalars(self, b: dict[str, np.ndarray], layer: FirstLayer, in_layer: np.ndarray) -> tuple[dict, dict]:
         """First-layer ⟨cos θ⟩ and H-down / H-up O–H fractions (with block values), and its P(cos θ)."""
-        scalars: dict[str, tuple[float, np.ndarray]] = {}
+        scalars: dict[str, BlockRatio] = {}
         cs, nw = b["cos_sum"][:, in_layer].sum(axis=1), b["n_water"][:, in_layer].sum(axis=1)
-        scalars["first_layer_cos_theta"] = (float(ratio(cs.sum(), nw.sum())), ratio(cs, nw))
+        scalars["first_layer_cos_theta"] = BlockRatio(cs, nw)
         oh = b["hist_oh"][:, in_layer, :].sum(axis=1)  # (blocks, cos bins)
         c = cos_bin_centers()
         n_oh = oh.sum(axis=1)
         for key, sel in (("h_down", c < -H_DOWN_COS), ("h_up", c > H_DOWN_COS)):
             part = oh[:, sel].sum(axis=1)
-            scalars[f"first_layer_{key}_fraction"] = (float(ratio(part.sum(), n_oh.sum())), ratio(part, n_oh))
+            scalars[f"first_layer_{key}_fraction"] = BlockRatio(part, n_oh)
         dip = b["hist_dipole"][:, in_layer, :].sum(axis=(0, 1))
         fields = {
             "first_layer_p_cos_theta": {

@@ -17,6 +17,7 @@ how many were left out so the caller can warn.
 
 from __future__ import annotations
 
+import functools
 import os
 import warnings
 from dataclasses import dataclass, field
@@ -246,7 +247,11 @@ def _load_mda(universe, traj: Path, kind: str, dt_ps: float | None) -> None:
             kwargs["dt"] = dt_ps
     elif dt_ps is not None:
         kwargs["dt"] = dt_ps
+    # start-up time: MDAnalysis (imported by open_trajectory when it runs)
+    from MDAnalysis.coordinates.core import get_reader_for
+
     try:
+        kwargs["format"] = guarded_reader(get_reader_for(str(traj), format=kind))
         universe.load_new(str(traj), **kwargs)
     except ValueError as err:
         if "atoms" in str(err).lower():
@@ -256,6 +261,47 @@ def _load_mda(universe, traj: Path, kind: str, dt_ps: float | None) -> None:
         raise InputError(f"cannot read {kind} trajectory ({err})", file=traj) from None
     except Exception as err:
         raise InputError(f"cannot read {kind} trajectory ({type(err).__name__}: {err})", file=traj) from None
+
+
+@functools.cache
+def guarded_reader(cls: type) -> type:
+    """MDAnalysis reader class ``cls`` whose ``close()`` survives an ``__init__`` that raised.
+
+    ``ReaderBase.__del__`` calls ``close()``. A DCD or XTC reader whose file failed
+    to open (not a DCD, a bad XTC magic number) never got its ``_file`` / ``_xdr``,
+    so its ``close()`` raises AttributeError in the garbage collector, which Python
+    prints as "Exception ignored in ... __del__" with a traceback after elbench's
+    one-line error. Here a reader whose ``__init__`` raised is closed as far as it
+    was opened and that AttributeError is dropped; the ``__init__`` error itself
+    still propagates (elbench reports it), and a fully opened reader closes as
+    before. Same class otherwise (``plain_reader_class`` gives ``cls`` back).
+    """
+
+    class Guarded(cls):
+        _elbench_plain = cls
+
+        def __init__(self, *args, **kwargs):
+            try:
+                super().__init__(*args, **kwargs)
+            except BaseException:
+                self._elbench_init_failed = True
+                raise
+
+        def close(self):
+            if not getattr(self, "_elbench_init_failed", False):
+                return super().close()
+            try:
+                super().close()
+            except AttributeError:
+                pass  # the file it names was never opened
+
+    Guarded.__name__ = Guarded.__qualname__ = cls.__name__
+    return Guarded
+
+
+def plain_reader_class(reader) -> type:
+    """The MDAnalysis class of ``reader`` (the one :func:`guarded_reader` wrapped, if it was)."""
+    return getattr(type(reader), "_elbench_plain", type(reader))
 
 
 def _load_extxyz(universe, traj: Path, data: DataFileInfo) -> None:
