@@ -80,12 +80,14 @@ def files_of(e: PotentialEntry) -> dict[str, list[Path]]:
     return out
 
 
-def render_case(name: str, *, sys_changes: dict | None = None, md_changes: dict | None = None, seed: int = 7) -> str:
+def render_case(name: str, *, sys_changes: dict | None = None, md_changes: dict | None = None, seed: int = 7,
+                stage: str = "production", start_file: str | None = None) -> str:
     e, kokkos, engine = CASES[name]
     s = system(**(sys_changes or {}))
     m = md(**(md_changes or {}))
     pair = pair_context(e, engine=engine, style=pair_style_for(e, kokkos=kokkos), files=files_of(e), system=s,
                         metal="Au", cation="Na", kokkos=kokkos, thermo_interval_steps=m.thermo_interval_steps,
                         eam_file=EAM)
-    ctx = deck_context(md=m, entry=e, system=s, charge_state=s.n_cations, seed=seed, engine=engine, pair=pair)
+    ctx = deck_context(md=m, entry=e, system=s, charge_state=s.n_cations, seed=seed, engine=engine, pair=pair,
+                       stage=stage, start_file=start_file)
     return render_deck(ctx)

@@ -278,9 +278,9 @@ CASES: list[Case] = [
          replace_in(f"{Q0}/in.lammps", "thermo          5", "thermo          7"), stage="rendered"),
     Case("run-json-corrupt", ["run", "-c", "{c}"], ["run.json"], write(f"{Q0}/run.json", "{"), stage="rendered"),
     Case("run-json-older-schema", ["run", "-c", "{c}"], ["run.json", "older elbench", "elbench render --force"],
-         replace_in(f"{Q0}/run.json", '"schema_version": 2,', ""), stage="rendered"),
+         replace_in(f"{Q0}/run.json", '"schema_version": 3,', ""), stage="rendered"),
     Case("run-json-unknown-key", ["run", "-c", "{c}"], ["run.json", "key 'bridge'", "unknown key"],
-         replace_in(f"{Q0}/run.json", '"schema_version": 2,', '"schema_version": 2, "bridge": {},'), stage="rendered"),
+         replace_in(f"{Q0}/run.json", '"schema_version": 3,', '"schema_version": 3, "bridge": {},'), stage="rendered"),
     Case("rerender-conflict", ["render", "-c", "{c}"], ["--force", "different inputs"],
          md_key("temperature_K = 310"), stage="ran"),
     # --- submit

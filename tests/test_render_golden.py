@@ -26,6 +26,12 @@ VARIANTS = {
                                        {"thermostat": "nose-hoover"}),
     "deepmd_custom_dump_no_fixed": ("deepmd", {"n_fixed_atoms": 0}, {"dump_format": "custom"}),
     "mace_xtc": ("mace", {}, {"dump_format": "xtc", "equilibration_ps": 0.0}),
+    # two-stage campaigns (md.start_from = "reference"): the shared reference equilibration, and an MLIP
+    # production (native and bridge) that starts from its last state
+    "two_stage_equilibration": ("reference_slab", {}, {"start_from": "reference", "reference_equilibration_ps": 2.0},
+                                {"stage": "equilibration"}),
+    "two_stage_deepmd": ("deepmd", {}, {"start_from": "reference"}, {"start_file": "start.data"}),
+    "two_stage_bridge_esen": ("bridge_esen", {}, {"start_from": "reference"}, {"start_file": "start.data"}),
 }
 
 
@@ -40,8 +46,8 @@ def check_golden(name: str, text: str) -> None:
 
 @pytest.mark.parametrize("name", sorted(VARIANTS))
 def test_golden_deck(name: str) -> None:
-    case, sys_changes, md_changes = VARIANTS[name]
-    check_golden(name, render_case(case, sys_changes=sys_changes, md_changes=md_changes))
+    case, sys_changes, md_changes, *deck = VARIANTS[name]
+    check_golden(name, render_case(case, sys_changes=sys_changes, md_changes=md_changes, **(deck[0] if deck else {})))
 
 
 def test_every_golden_file_is_tested() -> None:

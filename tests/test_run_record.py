@@ -109,3 +109,22 @@ def test_render_writes_a_record_that_validates(tmp_path: Path) -> None:
     assert {"schema_version", "mpi_ranks", "calculator"} <= data.keys()
     assert record.calculator is None and record.mpi_ranks == 1 and record.steps.minimize_max_iterations == 200
     assert (run_dir / record.topology_file).is_file() and record.topology_file == "system.data"
+
+
+def test_two_stage_keys_round_trip(tmp_path: Path) -> None:
+    """Schema 3: a production's start_from (relative equilibration directory), an equilibration's stage and final_data."""
+    prod_dir = tmp_path / "runs" / "m" / "q0" / "s1"
+    prod_dir.mkdir(parents=True)
+    record = write_record(prod_dir, start_from={"run_dir": "../../../../equilibration/q0/s1"})
+    loaded = RunRecord.load(prod_dir)
+    assert loaded == record and loaded.stage == "production"
+    assert loaded.start_run_dir(prod_dir) == (tmp_path / "equilibration" / "q0" / "s1").resolve()
+    data = json.loads((prod_dir / RUN_JSON).read_text())
+    assert data["start_from"] == {"run_dir": "../../../../equilibration/q0/s1", "source": "final.data",
+                                  "file": "start.data", "model": "reference"}
+    assert "final_data" not in data
+    eq = write_record(tmp_path, stage="equilibration", final_data="final.data")
+    assert eq.key == "equilibration/q0/s1" and eq.start_run_dir(tmp_path) is None
+    assert "start_from" not in json.loads((tmp_path / RUN_JSON).read_text())
+    with pytest.raises(InputError, match="stage"):
+        RunRecord.from_dict(record_dict(stage="warmup"))

@@ -187,3 +187,54 @@ def test_missing_sbatch_is_one_line(tmp_path, built_systems, monkeypatch):
     res = runner.invoke(app, ["submit", "-c", str(camp)])
     assert res.exit_code == 2
     assert "sbatch not found" in res.output and len(res.output.strip().splitlines()) == 1
+
+
+def _two_stage_campaign(tmp_path: Path, built_systems: Path) -> Path:
+    """md.start_from = "reference" with dp-tiny through the bridge (equilibrations of q0 and q1, then productions)."""
+    import shutil
+
+    from family_runs import require_env
+
+    require_env("dp")
+    path = tmp_path / "elbench.toml"
+    path.write_text(campaign_toml(name="twostage", models=["dp-tiny"], charge_states=[0, 1], start_from="reference",
+                                  reference_equilibration_ps=0.02, production_ps=0.02, segment_ps=0.04,
+                                  lammps={"engine": "bridge"}, blowup={"max_broken_water_fraction": 1.0},
+                                  slurm=SLURM))
+    shutil.copytree(built_systems, tmp_path / "systems")
+    assert runner.invoke(app, ["render", "-c", str(path)]).exit_code == 0
+    return path
+
+
+def test_two_stage_campaign_in_one_job(tmp_path, built_systems, slurm_cluster):
+    path = _two_stage_campaign(tmp_path, built_systems)
+    assert "--one-job" in runner.invoke(app, ["submit", "-c", str(path), "--one-job", "--per-model"]).output
+    res = runner.invoke(app, ["submit", "-c", str(path), "--one-job"])
+    assert res.exit_code == 0, res.output
+    subs = _submissions(path)
+    assert len(subs) == 1 and subs[0]["one_job"] and len(subs[0]["runs"]) == 4
+    assert "#SBATCH --array=0-0" in Path(subs[0]["script"]).read_text()
+    wait_for_jobs([subs[0]["job_id"]], timeout_s=500)
+    views = {v["run"]: v for v in _status_json(path)}
+    assert len(views) == 4 and all(v["state"] == "done" for v in views.values()), views
+    assert {v["job"] for v in views.values()} == {f"{subs[0]['job_id']}_0"}
+
+
+def test_two_stage_campaign_waits_for_its_equilibrations(tmp_path, built_systems, slurm_cluster):
+    """md.start_from = "reference": the equilibration array first, the production array after it (afterok)."""
+    path = _two_stage_campaign(tmp_path, built_systems)
+    dry = runner.invoke(app, ["submit", "-c", str(path), "--dry-run"])
+    assert dry.exit_code == 0 and "after the equilibration array(s) (afterok)" in dry.stdout
+    assert "--scratch is not supported" in runner.invoke(app, ["submit", "-c", str(path), "--scratch", "/tmp"]).output
+    res = runner.invoke(app, ["submit", "-c", str(path)])
+    assert res.exit_code == 0, res.output
+    subs = _submissions(path)
+    assert [s["name"] for s in subs] == ["equilibration", "campaign"]
+    assert f"after afterok:{subs[0]['job_id']}" in res.stdout
+    wait_for_jobs([s["job_id"] for s in subs], timeout_s=500)
+    views = {v["run"]: v for v in _status_json(path)}
+    assert set(views) == {"equilibration/q0/s1", "equilibration/q1/s1", "dp-tiny/q0/s1", "dp-tiny/q1/s1"}
+    assert all(v["state"] == "done" for v in views.values()), views
+    for n in (0, 1):
+        launch = json.loads((tmp_path / "runs" / "dp-tiny" / f"q{n}" / "s1" / "launch.json").read_text())
+        assert launch["start_state"]["file"] == "start.data" and launch["segments"][0]["slurm_job_id"]

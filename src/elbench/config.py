@@ -136,6 +136,13 @@ class MDConfig(StrictModel):
         description="conjugate-gradient iterations relaxing the start structure before velocities are drawn "
                     "(0: no minimisation, e.g. for tiny test models whose holes a minimizer finds)")
     blowup: BlowupConfig = Field(default_factory=BlowupConfig)
+    start_from: Literal["self", "reference"] = Field(
+        "self", description="where MLIP runs start: 'self' (the built system, minimised by the model) or 'reference' "
+                            "(the state of a shared equilibration with the classical reference, positions and "
+                            "velocities; no minimisation by the model)")
+    reference_equilibration_ps: float = Field(
+        5.0, gt=0.0, description="with start_from = 'reference': length of the shared reference equilibration after "
+                                 "its tight-thermostat equilibration_ps")
 
     @field_validator("seeds")
     @classmethod
@@ -150,7 +157,7 @@ class MDConfig(StrictModel):
 
     @model_validator(mode="after")
     def _runs_fit_lammps(self) -> "MDConfig":
-        for key in ("equilibration_ps", "production_ps"):
+        for key in ("equilibration_ps", "production_ps", "reference_equilibration_ps"):
             if getattr(self, key) * 1000.0 / self.timestep_fs > MAX_LAMMPS_STEPS:  # float: 1e305 ps stays finite
                 raise ValueError(f"{key} = {getattr(self, key)} ps is more than 2^31-1 steps of {self.timestep_fs} fs, "
                                  "the most one LAMMPS run takes")
@@ -305,6 +312,14 @@ class Campaign:
 
     def run_dir(self, model: str, n: int, seed: int) -> Path:
         return self.runs_dir / model / f"q{n}" / f"s{seed}"
+
+    @property
+    def equilibration_root(self) -> Path:
+        return self.root / "equilibration"
+
+    def equilibration_dir(self, n: int, seed: int) -> Path:
+        """The shared reference equilibration of a two-stage campaign (``md.start_from = "reference"``)."""
+        return self.equilibration_root / f"q{n}" / f"s{seed}"
 
     def result_dir(self, model: str, n: int, seed: int) -> Path:
         return self.results_dir / model / f"q{n}" / f"s{seed}"

@@ -32,11 +32,15 @@ from elbench.io import atomic_write_json
 #: the run record's file name inside a run directory
 RUN_JSON = "run.json"
 #: version of the run.json schema; 1 is every record written before the field existed
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 #: the two alternating restart files of a run (the deck writes them, the launcher resumes from them)
 RESTART_FILES = ("restart.a", "restart.b")
 #: model deviation of a committee (DeePMD ensemble or bridge committee), DeePMD's layout
 MODEL_DEVIATION_FILE = "model_devi.out"
+#: the state a shared reference equilibration leaves (``write_data``, full style, with velocities)
+FINAL_DATA = "final.data"
+#: the start state a two-stage production reads (atomic style, with velocities), made by the launcher
+START_DATA = "start.data"
 
 RERENDER = "re-render with `elbench render --force`"
 
@@ -123,6 +127,15 @@ class Preflight(_Sparse):
     error: str | None = None
 
 
+class StartFrom(StrictModel):
+    """A two-stage production starts from the last state of a shared reference equilibration."""
+
+    run_dir: str = Field(description="the equilibration's run directory, relative to this run directory")
+    source: str = Field(FINAL_DATA, description="the file the equilibration writes at its end (full atom style)")
+    file: str = Field(START_DATA, description="the start file this run's deck reads (atomic style, made by elbench)")
+    model: str = Field("reference", description="the model that equilibrated the system")
+
+
 class Provenance(_Sparse):
     elbench_version: str
     created_utc: str
@@ -137,7 +150,9 @@ class Provenance(_Sparse):
 class RunRecord(StrictModel):
     """``run.json``: one rendered run (model x charge state x seed)."""
 
-    schema_version: Literal[2] = SCHEMA_VERSION
+    schema_version: Literal[3] = SCHEMA_VERSION
+    stage: Literal["production", "equilibration"] = Field(
+        "production", description="'equilibration': a shared reference equilibration two-stage runs start from")
     model: str
     family: str
     charge_state: int = Field(ge=0)
@@ -170,12 +185,15 @@ class RunRecord(StrictModel):
     inputs: dict[str, InputFile]
     provenance: Provenance
     preflight: Preflight | None = None
+    start_from: StartFrom | None = Field(None, description="two-stage production: the equilibration it starts from")
+    final_data: str | None = Field(None, description="equilibration: the state file it leaves for the productions")
 
     @model_serializer(mode="wrap")
     def _without_unset_preflight(self, handler) -> dict[str, Any]:
         data = handler(self)
-        if data.get("preflight") is None:
-            data.pop("preflight", None)
+        for key in ("preflight", "start_from", "final_data"):
+            if data.get(key) is None:
+                data.pop(key, None)
         return data
 
     # ------------------------------------------------------------------ reading and writing
@@ -226,7 +244,15 @@ class RunRecord(StrictModel):
 
     @property
     def key(self) -> str:
+        if self.stage == "equilibration":
+            return f"equilibration/q{self.charge_state}/s{self.seed}"
         return f"{self.model}/q{self.charge_state}/s{self.seed}"
+
+    def start_run_dir(self, run_dir: str | Path) -> Path | None:
+        """The equilibration run directory a two-stage production starts from (None otherwise)."""
+        if self.start_from is None:
+            return None
+        return (Path(run_dir) / self.start_from.run_dir).resolve()
 
     @property
     def committee(self) -> list[str]:

@@ -37,7 +37,8 @@ def register(app: typer.Typer) -> None:
         for p in plans:
             cost = estimate_run_cost(camp.config, p.record.family, p.n_atoms, p.steps, engine=p.engine)
             seconds += cost.seconds
-            table.add_row(p.model, str(p.charge_state), str(p.seed), p.engine, str(p.n_atoms),
+            label = p.model if p.stage == "production" else f"{p.model} (equilibration)"
+            table.add_row(label, str(p.charge_state), str(p.seed), p.engine, str(p.n_atoms),
                           str(p.steps), cost.human, p.status)
         console.print(table)
         if any((p.record.provenance.lammps or {}).get("checked") is False for p in plans):

@@ -73,6 +73,10 @@ def register(app: typer.Typer) -> None:
         opts.limits = _limits(opts.limits, max_temperature_K, min_distance_A, max_broken_water_fraction)
         outcomes = _run_with_progress(dirs, opts, jobs)
         _report(outcomes)
+        blocked = [o for o in outcomes if o.state == "blocked"]
+        if blocked:
+            raise InputError(f"{len(blocked)} two-stage run(s) not started; first: {blocked[0].key}: "
+                             f"{blocked[0].message}", key="md.start_from")
         if any(o.state == "failed" for o in outcomes):
             raise typer.Exit(1)
         if any(o.state == "pending" for o in outcomes):
@@ -112,7 +116,7 @@ def _run_with_progress(dirs: list[Path], opts, jobs: int) -> list[Outcome]:
 
 def _report(outcomes: list[Outcome]) -> None:
     for o in outcomes:
-        style = {"done": "green", "failed": "red", "locked": "yellow", "pending": "yellow"}.get(o.state, "dim")
+        style = {"done": "green", "failed": "red", "locked": "yellow", "pending": "yellow", "blocked": "red"}.get(o.state, "dim")
         console.print(f"[{style}]{o.state:8s}[/{style}] {o.key}: {o.message}", soft_wrap=True)
     failed = [o for o in outcomes if o.state == "failed"]
     if failed:

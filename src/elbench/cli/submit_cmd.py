@@ -9,8 +9,8 @@ import typer
 from elbench.cli.common import DEFAULT_CAMPAIGN, CampaignOption, cli_errors, console
 from elbench.config import load_campaign
 from elbench.launch.campaign import campaign_run_dirs
-from elbench.launch.slurm import (plan_arrays, record_submission, runs_to_submit, sbatch_path, submit_array,
-                                  write_arrays)
+from elbench.launch.slurm import (dependency_of, plan_arrays, record_submission, runs_to_submit, sbatch_path,
+                                  submit_array, write_arrays)
 
 
 def register(app: typer.Typer) -> None:
@@ -20,6 +20,7 @@ def register(app: typer.Typer) -> None:
         campaign: CampaignOption = DEFAULT_CAMPAIGN,
         dry_run: Annotated[bool, typer.Option("--dry-run", help="print the job scripts; write and submit nothing")] = False,
         per_model: Annotated[bool, typer.Option("--per-model", help="one job array per model instead of one per campaign")] = False,
+        one_job: Annotated[bool, typer.Option("--one-job", help="one job runs every run in turn (a two-stage campaign's equilibrations first) instead of a job array")] = False,
         only: Annotated[list[str] | None, typer.Option("--only", help="submit only this model (repeatable)")] = None,
         scratch: Annotated[str | None, typer.Option("--scratch", help="stage each run on this node-local directory (e.g. '$TMPDIR')")] = None,
         hold: Annotated[bool, typer.Option("--hold", help="submit held; start them with `scontrol release JOBID`")] = False,
@@ -39,10 +40,12 @@ def register(app: typer.Typer) -> None:
         if not todo:
             console.print("nothing to submit")
             return
-        arrays = plan_arrays(camp, todo, per_model=per_model, scratch=scratch, signal_grace_s=signal_grace_s)
+        arrays = plan_arrays(camp, todo, per_model=per_model, scratch=scratch, signal_grace_s=signal_grace_s,
+                             one_job=one_job)
         if dry_run:
             for arr in arrays:  # plain echo: the scripts must not be wrapped or styled
-                typer.echo(f"# ===== {arr.script} ({len(arr.run_dirs)} tasks; not written, not submitted)")
+                after = f"; after the {' and '.join(arr.after + arr.after_jobs)} array(s) (afterok)" if arr.after or arr.after_jobs else ""
+                typer.echo(f"# ===== {arr.script} ({len(arr.run_dirs)} tasks{after}; not written, not submitted)")
                 typer.echo(arr.text, nl=False)
                 typer.echo(f"# ===== {arr.run_list}")
                 for d in arr.run_dirs:
@@ -52,10 +55,12 @@ def register(app: typer.Typer) -> None:
         write_arrays(arrays)
         submitted = []
         try:
-            for arr in arrays:
-                job = submit_array(arr, camp, hold=hold)
+            for arr in arrays:  # equilibrations first: the arrays starting from them wait (afterok)
+                dependency = dependency_of(arr, submitted)
+                job = submit_array(arr, camp, hold=hold, dependency=dependency)
                 submitted.append(arr)
-                console.print(f"submitted job array {job} ({len(arr.run_dirs)} runs): {arr.script}")
+                after = f", after {dependency}" if dependency else ""
+                console.print(f"submitted job array {job} ({len(arr.run_dirs)} runs{after}): {arr.script}")
         finally:
             if submitted:
                 record_submission(camp, submitted)

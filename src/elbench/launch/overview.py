@@ -12,8 +12,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from elbench.config import Campaign
+from elbench.errors import InputError
 from elbench.launch import lock, state
+from elbench.launch.campaign import equilibrations_for
+from elbench.launch.start_state import equilibration_problem
 from elbench.launch.slurm import sacct_states, squeue_states, task_ids_by_run
+from elbench.run_record import RunRecord
 
 #: SLURM end states that mean the job did not finish its run
 _SLURM_BAD = ("FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "OUT_OF_MEMORY", "PREEMPTED", "BOOT_FAIL", "DEADLINE")
@@ -37,10 +41,12 @@ class RunView:
 
 
 def _key(campaign: Campaign, d: Path) -> str:
-    try:
-        return "/".join(d.relative_to(campaign.runs_dir).parts)
-    except ValueError:
-        return str(d)
+    for root, prefix in ((campaign.runs_dir, ()), (campaign.equilibration_root, ("equilibration",))):
+        try:
+            return "/".join(prefix + d.relative_to(root).parts)
+        except ValueError:
+            continue
+    return str(d)
 
 
 def view_run(campaign: Campaign, d: Path, task: str | None, queue: dict | None, sacct: dict) -> RunView:
@@ -51,6 +57,9 @@ def view_run(campaign: Campaign, d: Path, task: str | None, queue: dict | None, 
                        reason=f"{d / state.STATUS}: {problem}; fix or delete it", path=str(d))
     current = st.get("state") or "pending"
     reason = st.get("reason") or ""
+    if current == "pending" and not lock.read_lock(d):
+        problem = _equilibration_problem(d)
+        reason = f"not started: {problem}" if problem and "waiting" not in problem else (problem or reason)
     if current == "failed" and st.get("failed_step") is not None:
         reason = f"{reason} (step {st['failed_step']}; trajectory kept to step {st.get('last_good_frame_step')})"
     if current == "running":
@@ -76,8 +85,19 @@ def view_run(campaign: Campaign, d: Path, task: str | None, queue: dict | None, 
     )
 
 
+def _equilibration_problem(d: Path) -> str | None:
+    """Why a two-stage run has not started (its equilibration not done), or None."""
+    try:
+        record = RunRecord.load(d)
+    except InputError:
+        return None
+    problem = equilibration_problem(d, record)
+    return problem[1] if problem else None
+
+
 def campaign_overview(campaign: Campaign) -> list[RunView]:
     dirs = [campaign.run_dir(m, n, s) for m, n, s in campaign.run_keys()]
+    dirs = equilibrations_for(dirs) + dirs
     tasks = task_ids_by_run(campaign)
     jobs = sorted({t.split("_")[0] for t in tasks.values()})
     queue = squeue_states(jobs) if jobs else None

@@ -28,13 +28,14 @@ import numpy as np
 from elbench import __version__
 from elbench.engines.lammps_binary import LammpsBinary, resolve_binary
 from elbench.errors import InputError, RunError
-from elbench.io import atomic_write_json, atomic_write_text
+from elbench.io import atomic_write_json, atomic_write_text, sha256_file
 from elbench.launch import lock, state
 from elbench.launch.blowup import BlowupLimits, Failure, check_frame, check_thermo
 from elbench.launch.logparse import LogTail, find_error_line
 from elbench.launch.restart import latest_restart, restart_order
 from elbench.launch.rundir import RunDir
 from elbench.launch.segments import SEGMENTS_DIR, parse_deck, segment_bounds, segment_deck, segment_path
+from elbench.launch.start_state import equilibration_problem, make_start_file
 from elbench.launch.trajectory import TrajIndex, format_of, index_file, positions, select_frames, write_joined
 from elbench.provenance import utc_now
 from elbench.run_record import Preflight, RunRecord
@@ -70,7 +71,7 @@ class RunOptions:
 @dataclass
 class Outcome:
     key: str
-    state: str  # done | failed | pending | skipped | locked
+    state: str  # done | failed | pending | skipped | locked | blocked (its equilibration is not done)
     message: str = ""
 
 
@@ -585,6 +586,17 @@ def run_one(run_dir: Path, opts: RunOptions) -> Outcome:
             return Outcome(run.key, "skipped", f"failed: {status.get('reason', '')} (re-render to run it again)")
         if launch.get("segments") and not opts.resume:
             return Outcome(run.key, "skipped", f"has partial progress (step {status.get('step')}); use --resume")
+        if run.record.start_from is not None and not launch.get("segments"):
+            problem = equilibration_problem(run.path, run.record)
+            if problem is not None:
+                kind, why = problem
+                reason = why if kind == "waiting" else f"not started: {why}"
+                state.write_status(run.path, state="pending", reason=reason)
+                return Outcome(run.key, "pending" if kind == "waiting" else "blocked", reason)
+            start = make_start_file(run.path, run.record)
+            launch["start_state"] = {"file": start.name, "sha256": sha256_file(start), "utc": utc_now(),
+                                     "source": str(run.record.start_run_dir(run.path) / run.record.start_from.source)}
+            state.write_launch(run.path, launch)
         try:
             return SegmentRunner(run, opts).execute()
         except RunError as err:

@@ -14,7 +14,7 @@ import re
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from elbench import __version__
@@ -40,6 +40,12 @@ class JobArray:
     run_dirs: list[Path]
     text: str
     job_id: str | None = None
+    #: one job (a one-task array) runs every run of the list in order: ``elbench run --run-dir ...``
+    one_job: bool = False
+    #: names of arrays (of the same submission) this one waits for: ``--dependency=afterok``
+    after: list[str] = field(default_factory=list)
+    #: job ids already queued or running that this array waits for (equilibrations submitted before)
+    after_jobs: list[str] = field(default_factory=list)
 
 
 def jobs_dir(campaign: Campaign) -> Path:
@@ -82,7 +88,7 @@ def check_script_directory(campaign: Campaign) -> None:
 
 
 def render_script(campaign: Campaign, name: str, run_list: Path, run_dirs: list[Path], *,
-                  scratch: str | None, signal_grace_s: int) -> str:
+                  scratch: str | None, signal_grace_s: int, one_job: bool = False) -> str:
     # start-up time: elbench.render pulls in jinja2 and ASE (submit's module loads for --help)
     from elbench.render.environment import render_template
     from elbench.render.validate import Checked
@@ -98,6 +104,7 @@ def render_script(campaign: Campaign, name: str, run_list: Path, run_dirs: list[
         "campaign_file": str(campaign.path),
         "job_name": f"elbench-{campaign.config.name}-{name}"[:64],
         "n_tasks": len(run_dirs),
+        "one_job": one_job,
         "array_max_parallel": s.array_max_parallel,
         "partition": s.partition,
         "account": s.account,
@@ -135,19 +142,63 @@ def runs_to_submit(campaign: Campaign, run_dirs: list[Path]) -> tuple[list[Path]
     return todo, skipped
 
 
+#: the job array of a two-stage campaign's shared reference equilibrations (submitted first)
+EQUILIBRATION_ARRAY = "equilibration"
+
+
 def plan_arrays(campaign: Campaign, run_dirs: list[Path], *, per_model: bool, scratch: str | None = None,
-                signal_grace_s: int = 300) -> list[JobArray]:
+                signal_grace_s: int = 300, one_job: bool = False) -> list[JobArray]:
+    """Job arrays for ``run_dirs``; the equilibrations of a two-stage campaign get their own array, which
+    every array with a run starting from one of them waits for (``--dependency=afterok``).
+
+    ``one_job``: a single job runs every run in order (equilibrations first), one after the other.
+    """
+    if one_job:
+        if per_model or scratch is not None:
+            raise InputError("--one-job runs the whole list in one job: not with --per-model or --scratch",
+                             key="--one-job")
+        jd = jobs_dir(campaign)
+        run_list = jd / "campaign.runs"
+        text = render_script(campaign, "campaign", run_list, run_dirs, scratch=None, signal_grace_s=signal_grace_s,
+                             one_job=True)
+        return [JobArray("campaign", jd / "campaign.sbatch", run_list, run_dirs, text, one_job=True)]
     groups: dict[str, list[Path]] = {}
+    equilibrations = [d for d in run_dirs if RunDir.load(d).record.stage == "equilibration"]
+    if equilibrations and scratch is not None:
+        raise InputError("--scratch is not supported with a two-stage campaign (md.start_from = 'reference'): "
+                         "its runs read their equilibration's state from the campaign directory", key="--scratch")
+    if equilibrations:
+        groups[EQUILIBRATION_ARRAY] = equilibrations
+    active: dict[str, str] | None = None  # queued or running runs: squeue only when a run needs it
+    waits: dict[str, set[str]] = {}
     for d in run_dirs:
+        if d in equilibrations:
+            continue
         key = d.relative_to(campaign.runs_dir).parts[0] if per_model else "campaign"
         groups.setdefault(key, []).append(d)
+        eq = RunDir.load(d).record.start_run_dir(d)
+        if eq is not None and eq in equilibrations:
+            waits.setdefault(key, set()).add(EQUILIBRATION_ARRAY)
+        elif eq is not None:
+            active = active_jobs_by_run(campaign) if active is None else active
+            if str(eq) in active:
+                waits.setdefault(key, set()).add("job:" + active[str(eq)].split("_")[0])
     out = []
     jd = jobs_dir(campaign)
     for name, dirs in groups.items():
         run_list = jd / f"{name}.runs"
         text = render_script(campaign, name, run_list, dirs, scratch=scratch, signal_grace_s=signal_grace_s)
-        out.append(JobArray(name, jd / f"{name}.sbatch", run_list, dirs, text))
+        wait = sorted(waits.get(name, ()))
+        out.append(JobArray(name, jd / f"{name}.sbatch", run_list, dirs, text,
+                            after=[w for w in wait if not w.startswith("job:")],
+                            after_jobs=[w[4:] for w in wait if w.startswith("job:")]))
     return out
+
+
+def dependency_of(arr: JobArray, arrays: list[JobArray]) -> str | None:
+    """``afterok:<id>[:<id>]`` of the arrays (submitted before) and jobs ``arr`` waits for, or None."""
+    ids = [a.job_id for a in arrays if a.name in arr.after and a.job_id] + list(arr.after_jobs)
+    return "afterok:" + ":".join(ids) if ids else None
 
 
 def write_arrays(arrays: list[JobArray]) -> None:
@@ -170,12 +221,14 @@ def _one_line(text: str) -> str:
     return " | ".join(line.strip() for line in text.strip().splitlines() if line.strip()) or "no message"
 
 
-def submit_array(arr: JobArray, campaign: Campaign, *, hold: bool = False) -> str:
+def submit_array(arr: JobArray, campaign: Campaign, *, hold: bool = False, dependency: str | None = None) -> str:
     """``sbatch --parsable``; the scheduler's own error becomes one InputError line."""
     sbatch = sbatch_path()
+    extra = (["--hold"] if hold else []) + ([f"--dependency={dependency}", "--kill-on-invalid-dep=yes"]
+                                            if dependency else [])
     try:
-        proc = subprocess.run([sbatch, "--parsable", *(["--hold"] if hold else []), str(arr.script)], capture_output=True, text=True, timeout=120,
-                              cwd=campaign.root)
+        proc = subprocess.run([sbatch, "--parsable", *extra, str(arr.script)], capture_output=True, text=True,
+                              timeout=120, cwd=campaign.root)
     except (OSError, subprocess.TimeoutExpired) as err:
         raise RunError(f"sbatch failed to run: {err}") from None
     if proc.returncode != 0:
@@ -193,7 +246,8 @@ def record_submission(campaign: Campaign, arrays: list[JobArray]) -> None:
     data = read_submissions(campaign)
     for arr in arrays:
         data.append({"job_id": arr.job_id, "name": arr.name, "script": str(arr.script),
-                     "runs": [str(d) for d in arr.run_dirs], "submitted_utc": utc_now()})
+                     "runs": [str(d) for d in arr.run_dirs], "submitted_utc": utc_now(),
+                     **({"one_job": True} if arr.one_job else {})})
     atomic_write_json(path, data)
 
 
@@ -254,7 +308,7 @@ def task_ids_by_run(campaign: Campaign) -> dict[str, str]:
     for sub in read_submissions(campaign):
         for i, run in enumerate(sub.get("runs", [])):
             if sub.get("job_id"):
-                out[run] = f"{sub['job_id']}_{i}"
+                out[run] = f"{sub['job_id']}_{0 if sub.get('one_job') else i}"
     return out
 
 

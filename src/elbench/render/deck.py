@@ -20,7 +20,7 @@ from elbench.potentials.styles import StyleChoice
 from elbench.render import validate
 from elbench.render.environment import render_template
 from elbench.render.system import SystemInfo
-from elbench.run_record import MODEL_DEVIATION_FILE, RESTART_FILES  # one definition: the run record's
+from elbench.run_record import FINAL_DATA, MODEL_DEVIATION_FILE, RESTART_FILES  # one definition: the run record's
 
 DECK_TEMPLATE = "md.lammps.j2"
 BRIDGE_TEMPLATE = "pair/bridge.j2"
@@ -97,11 +97,29 @@ def deck_context(
     seed: int,
     engine: str,
     pair: dict,
+    stage: str = "production",
+    start_file: str | None = None,
 ) -> dict:
-    """Everything ``md.lammps.j2`` renders; ``md`` is the campaign's :class:`~elbench.config.MDConfig`."""
+    """Everything ``md.lammps.j2`` renders; ``md`` is the campaign's :class:`~elbench.config.MDConfig`.
+
+    Two-stage campaigns (``md.start_from = "reference"``): ``stage="equilibration"`` is the shared reference
+    equilibration (its production part is ``md.reference_equilibration_ps``; it ends by writing ``final.data``);
+    a production with ``start_file`` reads that state (atomic style, with velocities) and neither minimises,
+    draws velocities nor equilibrates: its production starts at step 0.
+    """
     style = families.get(entry.family).pair_style(pair["style"]) if engine == "native" and "style" in pair else None
     molecular = style is not None and style.molecular  # the classical reference: bonds, angles, charges
     extra_thermo = list(style.extra_thermo(pair)) if style is not None else []
+    if start_file is not None and molecular:
+        raise InputError(f"model '{entry.name}' is the classical reference: its runs start from the built system",
+                         key="md.start_from")
+    equilibration_steps, production_steps = md.equilibration_steps, md.production_steps
+    minimize_max_iterations = md.minimize_max_iterations
+    if stage == "equilibration":
+        production_steps = md.steps(md.reference_equilibration_ps)
+    if start_file is not None:
+        equilibration_steps, minimize_max_iterations = 0, 0
+    data_file = FULL_DATA if molecular else ATOMIC_DATA
     return {
         "version": __version__,
         "model": validate.word(entry.name, key="models"),
@@ -113,7 +131,10 @@ def deck_context(
         "type_map": list(system.type_map),
         "masses": [{"type": i + 1, "mass": mass_amu(el), "element": el} for i, el in enumerate(system.type_map)],
         "atom_style": "full" if molecular else "atomic",
-        "data_file": FULL_DATA if molecular else ATOMIC_DATA,
+        "data_file": start_file if start_file is not None else data_file,
+        "start_file": start_file,
+        "stage": stage,
+        "final_data": FINAL_DATA if stage == "equilibration" else None,
         "geometry": system.geometry,
         "boundary": ["p", "p", "f"] if system.geometry == "slab" else ["p", "p", "p"],
         "n_fixed_atoms": system.n_fixed_atoms,
@@ -125,15 +146,15 @@ def deck_context(
         "timestep_ps": md.timestep_fs / 1000.0,
         "thermo_interval_steps": md.thermo_interval_steps,
         "extra_thermo": extra_thermo,
-        "equilibration_steps": md.equilibration_steps,
-        "production_steps": md.production_steps,
+        "equilibration_steps": equilibration_steps,
+        "production_steps": production_steps,
         "dump_format": md.dump_format,
         "dump_interval_steps": md.dump_interval_steps,
         "dump_file": dump_file(md.dump_format),
         "restart_interval_steps": md.restart_interval_steps,
         "restart_files": list(RESTART_FILES),
         "final_restart": FINAL_RESTART,
-        "minimize_max_iterations": md.minimize_max_iterations,
+        "minimize_max_iterations": minimize_max_iterations,
         "minimize_ftol_eV_A": MINIMIZE_FTOL_EV_A,
     }
 

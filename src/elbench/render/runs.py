@@ -9,11 +9,19 @@ Run directory contract (``runs/<model>/q<n>/s<seed>/``): ``in.lammps``,
 ``run.sh`` (the exact command), ``run.json`` (:class:`~elbench.run_record.RunRecord`, made by
 :func:`run_record`), the data
 file the deck reads, and ``system.data`` (atomic topology for the analysis).
+
+Two-stage campaigns (``md.start_from = "reference"``, with at least one MLIP): one shared
+reference equilibration per charge state and seed is planned first, ``equilibration/q<n>/s<seed>/``
+(a run directory of the same contract, ``stage = "equilibration"`` in its run.json, ending in
+``final.data``); every MLIP production records it in ``start_from`` and its deck reads ``start.data``,
+which the launcher makes from ``final.data`` (:mod:`elbench.launch.start_state`). The reference's
+own productions are rendered as in a one-stage campaign.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +41,17 @@ from elbench.provenance import provenance
 from elbench.render import deck as deckmod
 from elbench.render.command import bridge_command, native_argv, render_run_script
 from elbench.render.system import SystemInfo, load_system
-from elbench.run_record import MODEL_DEVIATION_FILE, RESTART_FILES, RUN_JSON, Calculator, RunRecord
+from elbench.run_record import (
+    MODEL_DEVIATION_FILE,
+    RESTART_FILES,
+    RUN_JSON,
+    Calculator,
+    RunRecord,
+    StartFrom,
+)
+
+#: the registry entry whose runs equilibrate the systems of a two-stage campaign
+REFERENCE_MODEL = "reference"
 
 RUN_FILES = ("in.lammps", "run.sh", RUN_JSON)
 
@@ -55,6 +73,7 @@ class RunPlan:
     n_atoms: int = 0
     steps: int = 0
     status: str = "planned"
+    stage: str = "production"
 
     @property
     def cost_atom_steps(self) -> int:
@@ -116,6 +135,10 @@ def plan_runs(campaign, *, binary: LammpsBinary | None = None) -> list[RunPlan]:
     lammps_info = binary.describe()
     kokkos = cfg.lammps.kokkos.enabled
     plans: list[RunPlan] = []
+    two_stage = cfg.md.start_from == "reference" and any(
+        manifest.get(m, campaign_file=campaign.path).family != REFERENCE_MODEL for m in cfg.models)
+    if two_stage:
+        plans += _plan_equilibrations(campaign, manifest, binary, systems, mpirun, lammps_info)
     for model in cfg.models:
         entry = manifest.get(model, campaign_file=campaign.path)
         manifest.verify_files(entry)
@@ -138,9 +161,45 @@ def plan_runs(campaign, *, binary: LammpsBinary | None = None) -> list[RunPlan]:
             )
             for seed in cfg.md.seeds:
                 run_dir = campaign.run_dir(model, n, seed)
+                start_from = None
+                if two_stage and entry.family != REFERENCE_MODEL:
+                    start_from = StartFrom(run_dir=_relative(campaign.equilibration_dir(n, seed), run_dir))
                 plans.append(_plan_one(campaign, entry, system, n, seed, engine, reason, pair, mbinary,
                                        mpirun, run_dir, mbinary.describe() if mbinary is not binary else lammps_info,
-                                       manifest, calculator))
+                                       manifest, calculator, start_from=start_from))
+    return plans
+
+
+def _relative(target: Path, start: Path) -> str:
+    """``target`` relative to ``start`` (both inside the campaign), so a campaign directory can move."""
+    return os.path.relpath(target, start)
+
+
+def _plan_equilibrations(campaign, manifest, binary, systems, mpirun, lammps_info) -> list[RunPlan]:
+    """Stage 1 of a two-stage campaign: one reference equilibration per charge state and seed."""
+    cfg = campaign.config
+    try:
+        entry = manifest.get(REFERENCE_MODEL, campaign_file=campaign.path)
+    except InputError:
+        raise InputError(f"md.start_from = 'reference' needs the registry entry '{REFERENCE_MODEL}'",
+                         file=campaign.path, key="md.start_from", allowed="self") from None
+    manifest.verify_files(entry)
+    engine, reason = engine_for(binary, entry, cfg.lammps)
+    style = pair_style_for(entry, kokkos=cfg.lammps.kokkos.enabled)
+    files = deckmod.model_files(manifest, entry)
+    plans = []
+    for n, system in systems.items():
+        check_type_map(entry, system.type_map, manifest_path=manifest.path)
+        check_cutoff(entry, system, file=campaign.path)
+        pair = deckmod.pair_context(
+            entry, engine=engine, style=style, files=files, system=system, metal=cfg.system.metal,
+            cation=cfg.system.cation, kokkos=cfg.lammps.kokkos.enabled, mpi_ranks=cfg.lammps.mpi_ranks,
+            thermo_interval_steps=cfg.md.thermo_interval_steps,
+        )
+        for seed in cfg.md.seeds:
+            plans.append(_plan_one(campaign, entry, system, n, seed, engine, reason, pair, binary, mpirun,
+                                   campaign.equilibration_dir(n, seed), lammps_info, manifest, None,
+                                   stage="equilibration"))
     return plans
 
 
@@ -156,10 +215,11 @@ def calculator_for(manifest, entry) -> Calculator | None:
 
 
 def _plan_one(campaign, entry, system, n, seed, engine, reason, pair, binary, mpirun, run_dir, lammps_info, manifest,
-              calculator):
+              calculator, *, stage: str = "production", start_from: StartFrom | None = None):
     cfg = campaign.config
     ctx = deckmod.deck_context(md=cfg.md, entry=entry, system=system, charge_state=n, seed=seed,
-                               engine=engine, pair=pair)
+                               engine=engine, pair=pair, stage=stage,
+                               start_file=start_from.file if start_from is not None else None)
     deck = deckmod.render_deck(ctx)
     if engine == "native":
         argv = native_argv(cfg.lammps, binary.path, mpirun)
@@ -173,13 +233,14 @@ def _plan_one(campaign, entry, system, n, seed, engine, reason, pair, binary, mp
         copies[deckmod.FULL_DATA] = system.full_data_file
     record = run_record(campaign, entry, ctx, engine=engine, reason=reason, argv=argv, env=env,
                         copies=copies, manifest=manifest, lammps_info=lammps_info, system=system, deck=deck,
-                        calculator=calculator)
+                        calculator=calculator, start_from=start_from)
     steps = ctx["equilibration_steps"] + ctx["production_steps"]
-    return RunPlan(entry.name, n, seed, run_dir, engine, reason, deck, script, record, copies, system.n_atoms, steps)
+    return RunPlan(entry.name, n, seed, run_dir, engine, reason, deck, script, record, copies, system.n_atoms, steps,
+                   stage=stage)
 
 
 def run_record(campaign, entry, ctx, *, engine, reason, argv, env, copies, manifest, lammps_info, system, deck,
-               calculator: Calculator | None) -> RunRecord:
+               calculator: Calculator | None, start_from: StartFrom | None = None) -> RunRecord:
     """The ``run.json`` of one run (the file contract: extend, don't break)."""
     md = campaign.config.md
     eq, prod = ctx["equilibration_steps"], ctx["production_steps"]
@@ -191,6 +252,9 @@ def run_record(campaign, entry, ctx, *, engine, reason, argv, env, copies, manif
     # a committee: DeePMD's native ensemble writes model deviation, and so does the bridge
     committee = calculator is not None and bool(calculator.committee)
     return RunRecord.model_validate({
+        "stage": ctx["stage"],
+        "start_from": start_from,
+        "final_data": ctx["final_data"],
         "model": entry.name,
         "family": entry.family,
         "charge_state": ctx["charge_state"],
