@@ -16,9 +16,12 @@ from __future__ import annotations
 
 import copy
 import functools
+from pathlib import Path
 
 import tomli_w
+from typer.testing import CliRunner
 
+from elbench.cli.main import app
 from elbench.config import CampaignConfig, MDConfig, SystemConfig
 
 BASE: dict = {
@@ -95,3 +98,12 @@ def campaign_dict(**overrides) -> dict:
 def campaign_toml(**overrides) -> str:
     """TOML text of the base campaign with ``overrides`` (see the module docstring)."""
     return "\n".join(_table(None, campaign_dict(**overrides))) + "\n"
+
+
+def build_systems(root: Path, toml_text: str) -> Path:
+    """``elbench build`` of the campaign ``toml_text`` in ``root``, through the CLI; returns its systems/ directory."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "elbench.toml").write_text(toml_text)
+    res = CliRunner().invoke(app, ["build", "-c", str(root / "elbench.toml")])
+    assert res.exit_code == 0, res.output
+    return root / "systems"

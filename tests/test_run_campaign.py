@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from campaign_support import campaign_toml
+from campaign_support import build_systems, campaign_toml
 from elbench.cli.main import app
 from elbench.launch.trajectory import index_dcd
 
@@ -24,11 +24,7 @@ def _toml(**kw) -> str:
 
 @pytest.fixture(scope="module")
 def systems(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("run-build")
-    (root / "elbench.toml").write_text(_toml())
-    res = runner.invoke(app, ["build", "-c", str(root / "elbench.toml")])
-    assert res.exit_code == 0, res.output
-    return root / "systems"
+    return build_systems(tmp_path_factory.mktemp("run-build"), _toml())
 
 
 def _campaign(tmp_path: Path, systems: Path, *, render: bool = True, **kw) -> Path:

@@ -27,7 +27,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from campaign_support import campaign_toml
+from campaign_support import build_systems, campaign_toml
 from elbench.cli.main import app
 from elbench.errors import InputError
 from elbench.launch.start_state import convert, make_start_file, read_data_state
@@ -152,11 +152,7 @@ def _toml(**kw) -> str:
 
 @pytest.fixture(scope="module")
 def systems(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("two-stage-build")
-    (root / "elbench.toml").write_text(_toml())
-    res = runner.invoke(app, ["build", "-c", str(root / "elbench.toml")])
-    assert res.exit_code == 0, res.output
-    return root / "systems"
+    return build_systems(tmp_path_factory.mktemp("two-stage-build"), _toml())
 
 
 def _campaign(root: Path, systems: Path, **kw) -> Path:
