@@ -357,3 +357,53 @@ def test_compiled_oxygen_neighbours_equal_brute_force():
             assert nbr[i, : len(want)].tolist() == want
             np.testing.assert_allclose(dist[i, : len(want)], r[i, want], rtol=1e-12)
             assert np.all(nbr[i, len(want):] == i) and np.all(np.isinf(dist[i, len(want):]))
+
+
+def _window_case(tmp_path):
+    """Three groups of waters at fixed d and cos θ, and three cations; the automatic layer ends near 3.25 Å.
+
+    2 waters at d = 1.05 Å (cos θ = 0.9), 12 at 3.05 Å (the first peak, cos θ = −0.5), 8 at 6.05 Å
+    (cos θ = 0.3); cations at 1.55, 6.55 and 6.75 Å.
+    """
+    metal, lx, ly = slab()
+    groups = ((2, 1.05, 0.9, 1), (12, 3.05, -0.5, 2), (8, 6.05, 0.3, 3))
+    o = np.vstack([np.column_stack([grid_xy(n, lx, ly, np.random.default_rng(s)), np.full(n, Z_TOP + d)])
+                   for n, d, _, s in groups])
+    dip = np.vstack([np.tile([np.sqrt(1 - c**2), 0.0, c], (n, 1)) for n, _, c, _ in groups])
+    cations = np.array([[1.0, 1.0, Z_TOP + 1.55], [5.0, 5.0, Z_TOP + 6.55], [2.0, 7.0, Z_TOP + 6.75]])
+    data, traj, _ = write_case(tmp_path, [o] * 6, [dip] * 6, metal=metal, lx=lx, ly=ly, cation_frames=[cations] * 6)
+    return data, traj, lx * ly
+
+
+@pytest.mark.parametrize(
+    ("window", "cos", "n_waters", "contact"),
+    [
+        (None, (2 * 0.9 - 12 * 0.5) / 14, 14, 1 / 3),  # automatic: d below the first minimum (1.05 and 3.05 Å)
+        ((2.0, 4.5), -0.5, 12, 0.0),  # the lower edge leaves out the waters and cation closer to the metal
+        ((5.0, 7.0), 0.3, 8, 2 / 3),  # only the second group
+        ((0.0, 7.0), (2 * 0.9 - 12 * 0.5 + 8 * 0.3) / 22, 22, 1.0),
+    ],
+)
+def test_first_layer_window_vs_automatic_bound(tmp_path, window, cos, n_waters, contact):
+    """The same frames with the automatic layer and with user windows: every first-layer scalar follows the window."""
+    data, traj, area = _window_case(tmp_path)
+    s = _run(data, traj, geometry="slab", first_layer_A=window).results.summary["top"]
+    assert s["first_layer_source"] == ("auto" if window is None else "user")
+    assert s["first_layer_boundary_source"] == s["first_layer_source"]
+    if window is None:
+        assert 3.05 < s["first_layer_boundary_A"] < 6.05
+        assert s["first_layer_window_A"] == [None, s["first_layer_boundary_A"]]
+    else:
+        assert s["first_layer_window_A"] == list(window) and s["first_layer_boundary_A"] == window[1]
+    assert s["first_layer_cos_theta"] == pytest.approx(cos, abs=2e-6)
+    assert s["first_layer_water_per_nm2"] == pytest.approx(n_waters / area * 100.0, rel=1e-6)
+    assert s["cation"]["contact_fraction"] == pytest.approx(contact)
+    assert s["cation"]["contact_window_A"] == s["first_layer_window_A"]
+    assert s["first_O_peak_position_A"] == pytest.approx(3.05, abs=0.05)  # the peak does not depend on the window
+    # H-down / H-up: O–H bonds of the waters in the layer only
+    p = s["first_layer_p_cos_theta"]
+    mass = np.asarray(p["density"]) * (2.0 / len(p["density"]))
+    assert mass.sum() == pytest.approx(1.0)
+    if window == (5.0, 7.0):
+        assert s["first_layer_h_down_fraction"] == pytest.approx(0.0)
+        assert np.asarray(p["cos_theta"])[mass > 0] == pytest.approx([0.3], abs=0.05)

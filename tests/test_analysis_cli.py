@@ -230,3 +230,65 @@ def test_campaign_mode_analyses_finished_runs_and_skips_up_to_date(tmp_path):
 def test_campaign_mode_bad_campaign_file(tmp_path):
     result = runner.invoke(app, ["analyze", "-c", str(tmp_path / "missing.toml")])
     assert result.exit_code == 2 and "campaign file not found" in result.output
+
+
+def test_first_layer_window_option_recorded_in_summary(tmp_path):
+    data, traj, _ = _case(tmp_path)
+    auto, user = tmp_path / "auto", tmp_path / "user"
+    assert _analyze(traj, "--topology", data, "--out", auto, "--no-plots").exit_code == 0
+    result = _analyze(traj, "--topology", data, "--out", user, "--no-plots", "--first-layer", "0", "4.5")
+    assert result.exit_code == 0, result.output
+    a, u = (json.loads((d / "summary.json").read_text()) for d in (auto, user))
+    assert a["settings"]["first_layer_A"] is None and a["settings"]["first_layer_source"] == "auto"
+    assert a["interfaces"]["top"]["first_layer_source"] == "auto"
+    assert u["settings"]["first_layer_A"] == [0.0, 4.5] and u["settings"]["first_layer_source"] == "user"
+    top = u["interfaces"]["top"]
+    assert top["first_layer_source"] == "user" and top["first_layer_window_A"] == [0.0, 4.5]
+    assert top["first_layer_boundary_A"] == 4.5 and top["first_layer_boundary_source"] == "user"  # old keys kept
+    assert top["cation"]["contact_fraction"] == pytest.approx(1.0)  # the cation at 2.55 Å is inside
+
+
+@pytest.mark.parametrize(
+    ("window", "needles"),
+    [
+        (("4.5", "2"), ["--first-layer", "not below MAX", "0 <= MIN < MAX"]),
+        (("3", "3"), ["--first-layer", "not below MAX"]),
+        (("-1", "3"), ["--first-layer", "negative", "0 <= MIN < MAX"]),
+        (("25", "30"), ["--first-layer", "no water O", "overlaps the water"]),  # waters are at 3–11 Å
+    ],
+)
+def test_bad_first_layer_window(tmp_path, window, needles):
+    data, traj, _ = _case(tmp_path)
+    _bad(_analyze(traj, "--topology", data, "--out", tmp_path / "out", "--first-layer", *window), tmp_path, *needles)
+    assert not (tmp_path / "out" / "summary.json").exists()
+
+
+def test_first_layer_window_and_max_are_exclusive(tmp_path):
+    data, traj, _ = _case(tmp_path)
+    args = ("--first-layer", "0", "4.5", "--first-layer-max", "4")
+    _bad(_analyze(traj, "--topology", data, "--out", tmp_path / "out", *args), tmp_path, "--first-layer", "not both")
+
+
+def test_campaign_first_layer_key_reaches_every_run(tmp_path):
+    root, toml = _fake_campaign(tmp_path)
+    toml.write_text(toml.read_text().replace("blocks = 4", "blocks = 4\nfirst_layer_A = [1.0, 4.5]", 1))
+    result = runner.invoke(app, ["analyze", "-c", str(toml), "--no-plots"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((root / "results/reference/q0/s1/summary.json").read_text())
+    assert summary["settings"]["first_layer_A"] == [1.0, 4.5]
+    assert summary["interfaces"]["top"]["first_layer_window_A"] == [1.0, 4.5]
+    # the command line wins over the campaign
+    forced = runner.invoke(app, ["analyze", "-c", str(toml), "--force", "--no-plots", "--first-layer", "0", "6"])
+    assert forced.exit_code == 0, forced.output
+    summary = json.loads((root / "results/reference/q0/s1/summary.json").read_text())
+    assert summary["interfaces"]["top"]["first_layer_window_A"] == [0.0, 6.0]
+
+
+def test_campaign_first_layer_key_outside_the_water_names_the_key(tmp_path):
+    root, toml = _fake_campaign(tmp_path)
+    toml.write_text(toml.read_text().replace("blocks = 4", "blocks = 4\nfirst_layer_A = [25.0, 30.0]", 1))
+    result = runner.invoke(app, ["analyze", "-c", str(toml), "--no-plots"])
+    assert result.exit_code != 0
+    assert "analysis.first_layer_A" in result.output and "no water O" in result.output
+    assert not (root / "results/reference/q0/s1/summary.json").exists()
+    assert not (root / "results/reference/q0/s1/profiles.csv").exists()

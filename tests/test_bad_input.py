@@ -220,6 +220,8 @@ CASES: list[Case] = [
          toml('name = "badinput"', 'name = "bad input"'), stage="ran"),
     Case("toml-bad-analysis-dz", ["analyze", "-c", "{c}"], ["analysis.dz_A"],
          toml(append="[analysis]\ndz_A = -0.1\n"), stage="ran"),
+    Case("toml-bad-first-layer-window", ["analyze", "-c", "{c}"], ["analysis.first_layer_A", "0 <= MIN < MAX"],
+         toml(append="[analysis]\nfirst_layer_A = [4.5, 1.0]\n"), stage="ran"),
     # --- systems vs campaign: built system does not match, cell smaller than twice the cutoff
     Case("system-cell-below-2-cutoffs", ["render", "-c", "{c}"], ["system.repeats", "2 x cutoff_A"],
          lambda root: make_manifest(root, cutoff=12.0), stage="built"),
@@ -309,6 +311,12 @@ CASES: list[Case] = [
     Case("analyze-out-not-writable", ["analyze", TRAJ, "--topology", TOPO, "--out", "{r}/elbench.toml/sub"],
          ["elbench.toml/sub"]),
     Case("analyze-no-out", ["analyze", TRAJ, "--topology", TOPO], ["--out"]),
+    Case("analyze-first-layer-reversed", [*ANALYZE, "--first-layer", "4.5", "0"],
+         ["--first-layer", "not below MAX", "0 <= MIN < MAX"]),
+    Case("analyze-first-layer-empty", [*ANALYZE, "--first-layer", "3", "3"], ["--first-layer", "not below MAX"]),
+    Case("analyze-first-layer-negative", [*ANALYZE, "--first-layer", "-2", "4.5"], ["--first-layer", "negative"]),
+    Case("analyze-first-layer-outside-water", [*ANALYZE, "--first-layer", "80", "90"],
+         ["--first-layer", "no water O", "overlaps the water"]),
     # --- analyze, campaign; report; status
     Case("analyze-campaign-missing", ["analyze", "-c", "{r}/none.toml"], ["none.toml", "not found"]),
     Case("report-bad-n-sigma", ["report", "-c", "{c}", "--n-sigma", "0"], ["--n-sigma", "positive"]),

@@ -47,6 +47,11 @@ def test_templates_round_trip(tmp_path, template):
         ({"slurm": {"partition": "gpu$(id)"}}, "slurm.partition", "safe name"),
         ({"lammps": {"binary": "lmp; rm -rf ~"}}, "lammps.binary", "shell characters"),
         ({"md": {"seeds": []}}, "md.seeds", "at least one seed"),
+        ({"analysis": {"first_layer_A": [4.5, 2.0]}}, "analysis.first_layer_A", "not below MAX"),
+        ({"analysis": {"first_layer_A": [3.0, 3.0]}}, "analysis.first_layer_A", "0 <= MIN < MAX"),
+        ({"analysis": {"first_layer_A": [-1.0, 2.0]}}, "analysis.first_layer_A", "negative"),
+        ({"analysis": {"first_layer_A": [1.0]}}, "analysis.first_layer_A", "not 2"),
+        ({"analysis": {"first_layer_A": [0.0, 4.5], "first_layer_max_A": 4.0}}, "analysis", "not both"),
     ],
 )
 def test_bad_values_name_file_and_key(data, key, fragment):
@@ -68,3 +73,15 @@ def test_malformed_toml(tmp_path):
 def test_missing_campaign_says_how_to_create(tmp_path):
     with pytest.raises(InputError, match="elbench init"):
         load_campaign(tmp_path / "nope.toml")
+
+
+def test_first_layer_window_key():
+    """[analysis] first_layer_A = [MIN, MAX] (Å): unset by default (automatic bound), documented in the template."""
+    assert CampaignConfig().analysis.first_layer_A is None
+    cfg = parse_campaign({"analysis": {"first_layer_A": [0, 4.5]}}, "camp.toml")
+    assert cfg.analysis.first_layer_A == [0.0, 4.5]
+    text = campaign_toml(CampaignConfig(), "quickstart")
+    assert "# first_layer_A (optional, unset):" in text and "MIN <= d < MAX" in text
+    written = campaign_toml(cfg, "quickstart")
+    assert "first_layer_A = [0.0, 4.5]" in written
+    assert parse_campaign(tomllib.loads(written)) == cfg

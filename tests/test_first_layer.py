@@ -110,3 +110,50 @@ def test_water_count_is_what_the_build_packs():
     interface = assemble_interface(system, 2)
     assert interface.n_water + 2 == water_count(system)
     assert slab_area_A2(system) == pytest.approx(interface.slab.area_A2, rel=1e-12)
+
+
+def test_user_window_replaces_the_layer_and_keeps_the_peak():
+    """--first-layer MIN MAX: the layer is MIN <= d < MAX (both edges), source 'user'; the peak is the automatic one."""
+    z = np.arange(0.05, 12.0, 0.1)
+    rho = layered(z)
+    auto = first_layer(z, rho)
+    user = first_layer(z, rho, window_A=(2.0, 4.5))
+    assert auto.boundary_source == "auto" and auto.lower_A is None
+    assert auto.window_A == [None, auto.boundary_A]
+    assert user.boundary_source == "user" and user.window_A == [2.0, 4.5]
+    assert user.peak_position_A == auto.peak_position_A and user.peak_height == auto.peak_height
+    mask = user.mask(z)
+    np.testing.assert_array_equal(mask, (z >= 2.0) & (z < 4.5))
+    np.testing.assert_array_equal(auto.mask(z), z < auto.boundary_A)
+    # bin centres exactly on the edges: MIN is in, MAX is out
+    edges = np.array([1.95, 2.0, 4.45, 4.5])
+    np.testing.assert_array_equal(user.mask(edges), [False, True, True, False])
+    # no density at all: still the user's window, no peak
+    empty = first_layer(z, np.zeros_like(z), window_A=(0.0, 4.5))
+    assert empty.peak_index is None and empty.window_A == [0.0, 4.5] and empty.boundary_source == "user"
+    assert first_layer(z, np.zeros_like(z)).mask(z).sum() == 0
+
+
+def test_report_takes_a_user_window_from_the_summary_and_says_so():
+    """A run analysed with --first-layer: the report's fallback uses that window, never a recomputed bound,
+    and its first-layer sentence names the window."""
+    from elbench.report.data import first_layer_definition, first_layer_window
+
+    z = np.arange(0.05, 12.0, 0.1)
+    rho = layered(z)
+    cos = np.where(z < 2.0, 0.9, np.where(z < 4.5, -0.5, 0.3))
+    profile = Profile(z, {"rho_water_g_cm3": rho, "rho_cos_theta_g_cm3": rho * cos})
+    window = {"profiles_interface": "top", "interfaces": {"top": {
+        "first_layer_source": "user", "first_layer_window_A": [2.0, 4.5], "first_layer_boundary_A": 4.5}}}
+    auto = {"profiles_interface": "top", "interfaces": {"top": {
+        "first_layer_source": "auto", "first_layer_window_A": [None, 4.1], "first_layer_boundary_A": 4.1}}}
+    assert first_layer_window(window) == (2.0, 4.5) and first_layer_window(auto) is None
+    assert first_layer_window({"interfaces": {}}) is None  # an older summary: automatic
+    scalars = {"first_layer_max_A": 4.5}  # no first_layer_cos_theta in the summary: the profile's, over the window
+    got = observables_of(StateResult("m", 0, [1], profile, scalars, {}, [window]))["first_layer_cos_theta"][0]
+    assert got == pytest.approx(-0.5)
+    auto_got = observables_of(StateResult("m", 0, [1], profile, {"first_layer_max_A": 4.1}, {}, [auto]))
+    assert auto_got["first_layer_cos_theta"][0] != pytest.approx(-0.5)
+    text = first_layer_definition([window, auto])
+    assert "user-set window: 2 <= d < 4.5 Å" in text and "automatic" in text
+    assert "user-set" not in first_layer_definition([auto])

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from elbench.elements import CATIONS, FCC_LATTICE_CONSTANT_A
 from elbench.errors import InputError
 from elbench.io import read_toml
+from elbench.layer_window import WINDOW_ALLOWED, window_problem
 
 #: Names that reach decks, scripts and paths: letters, digits, ``_ . + -``.
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$")
@@ -231,6 +232,27 @@ class AnalysisConfig(StrictModel):
     dz_A: float = Field(0.1, gt=0.0, le=5.0)
     blocks: int = Field(5, ge=2, le=100)
     first_layer_max_A: float | None = Field(None, gt=0.0)
+    first_layer_A: list[float] | None = Field(
+        None,
+        description="first water layer as a window [MIN, MAX] in Å from the surface plane (bins with MIN <= d < MAX), "
+        "as the study's WatAnalysis gives it (e.g. [0, 4.5]); default: automatic, up to the first O-density minimum",
+    )
+
+    @field_validator("first_layer_A")
+    @classmethod
+    def _window_ok(cls, value: list[float] | None) -> list[float] | None:
+        if value is None:
+            return None
+        problem = window_problem(value) if len(value) == 2 else f"{len(value)} numbers, not 2"
+        if problem:
+            raise ValueError(f"{problem}; allowed: {WINDOW_ALLOWED}")
+        return [float(v) for v in value]
+
+    @model_validator(mode="after")
+    def _one_first_layer(self) -> "AnalysisConfig":
+        if self.first_layer_A is not None and self.first_layer_max_A is not None:
+            raise ValueError("give first_layer_A or first_layer_max_A, not both")
+        return self
 
 
 class CampaignConfig(StrictModel):

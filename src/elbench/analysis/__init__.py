@@ -31,13 +31,18 @@ Outputs of ``elbench analyze`` (per results directory):
   ``profiles_top.csv`` / ``profiles_bottom.csv`` hold each face.
 - ``summary.json``: ``interfaces.<top|bottom|symmetrized>`` with ``first_O_peak_position_A``,
   ``first_O_peak_rho_g_cm3``, ``first_layer_boundary_A`` (+ ``_source`` auto|user|none),
+  ``first_layer_source`` (the same: auto|user|none) and ``first_layer_window_A`` ([MIN, MAX] Å of a
+  user window, ``--first-layer MIN MAX`` / ``[analysis] first_layer_A``: bins with MIN <= d < MAX;
+  [null, bound] for the automatic bound or ``--first-layer-max``; null where none was found),
   ``first_layer_water_per_nm2``, ``first_layer_cos_theta``, ``first_layer_h_down_fraction``,
   ``first_layer_h_up_fraction`` (each scalar with ``_err`` and ``_blocks``),
   ``first_layer_p_cos_theta`` {cos_theta, density}, and ``cation`` {n_cations, n_cation_frames,
   contact_fraction, coordination_all/contact/solvated (+ _err, _blocks), contact_cutoff_A,
+  contact_window_A (the first layer's window: "in contact" = in the first layer),
   coordination_cutoff_A, mean_distance_A, distance_pdf {edges_A, density_per_A}};
   ``frames`` {start, stop, step, n_analysed}; ``trajectory`` {path, format, n_frames_complete,
-  dropped_partial_frames}; ``topology``; ``settings``; ``profiles_interface``; ``info`` (counts,
+  dropped_partial_frames}; ``topology``; ``settings`` (+ ``first_layer_A``: the user window or null,
+  ``first_layer_source``: auto|user); ``profiles_interface``; ``info`` (counts,
   block_frames, metal_layers, oxygen_with_n_H_per_frame, h_assignment); ``warnings`` (list of
   strings: partial frames, non-converged scalars, OH⁻/H₃O⁺); ``provenance``; ``elbench_version``;
   ``seconds``, ``analysis_seconds``, ``frames_per_second``.

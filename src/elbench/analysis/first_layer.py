@@ -30,6 +30,12 @@ Definition
    minimum); "the lowest point within 3.5 Å of the peak", which the report used
    before, can jump to the second minimum when that is deeper, and reads a raw,
    noisy profile.
+5. **User window** (``elbench analyze --first-layer MIN MAX``, campaign
+   ``[analysis] first_layer_A = [MIN, MAX]``): the layer is every bin whose centre
+   d has MIN <= d < MAX (the study's WatAnalysis gives its first layer this way,
+   e.g. 0–4.5 Å); the bound is MAX, ``boundary_source`` is ``user`` and
+   ``lower_A`` is MIN. :meth:`FirstLayer.mask` is the one place the layer's bins
+   are chosen, for every first-layer observable.
 
 The definition is the analysis's earlier one with the report's parabola
 refinement of the peak: first-layer bounds (and everything integrated over the
@@ -55,7 +61,8 @@ class FirstLayer:
     """First O peak and first-layer bound of one density profile (None where not found).
 
     ``peak_index`` is the raw bin the parabola was fitted around; ``boundary_source``
-    is ``auto`` (found here), ``user`` (given) or ``none`` (not found).
+    is ``auto`` (found here), ``user`` (given) or ``none`` (not found). ``lower_A``
+    is the lower edge of a user window (None: the layer starts at the grid's first bin).
     """
 
     peak_index: int | None
@@ -63,6 +70,24 @@ class FirstLayer:
     peak_height: float | None
     boundary_A: float | None
     boundary_source: str
+    lower_A: float | None = None
+
+    @property
+    def window_A(self) -> list[float | None] | None:
+        """``[lower, upper]`` of the layer in Å (lower None: no lower edge); None where there is no layer."""
+        if self.boundary_A is None:
+            return None
+        return [self.lower_A, self.boundary_A]
+
+    def mask(self, centers: np.ndarray) -> np.ndarray:
+        """Boolean mask of the first-layer bins: lower_A <= d < boundary_A at bin centres d."""
+        centers = np.asarray(centers)
+        if self.boundary_A is None:
+            return np.zeros(centers.shape, dtype=bool)
+        inside = centers < self.boundary_A
+        if self.lower_A is not None:
+            inside &= centers >= self.lower_A
+        return inside
 
 
 def smoothing_width(dz: float) -> int:
@@ -86,15 +111,25 @@ def parabola_vertex(z: np.ndarray, y: np.ndarray, i: int) -> tuple[float, float]
     return float(z[i] + offset * (z[i + 1] - z[i])), y1 - 0.25 * (y0 - y2) * offset
 
 
-def first_layer(z: np.ndarray, rho: np.ndarray, boundary_override_A: float | None = None) -> FirstLayer:
+def first_layer(
+    z: np.ndarray,
+    rho: np.ndarray,
+    boundary_override_A: float | None = None,
+    window_A: tuple[float, float] | None = None,
+) -> FirstLayer:
     """First peak and first-layer bound of density ``rho`` at bin centres ``z`` (uniform, increasing).
 
-    ``boundary_override_A`` (a user's choice) replaces the bound found here.
+    ``boundary_override_A`` (a user's choice) replaces the bound found here;
+    ``window_A`` = (MIN, MAX) (a user's window) replaces the whole layer: MIN <= d < MAX.
+    The first O peak is found the same way in every case.
     """
     z = np.asarray(z, dtype=np.float64)
     rho = np.nan_to_num(np.asarray(rho, dtype=np.float64))
+    lower = None
+    if window_A is not None:
+        lower, boundary_override_A = float(window_A[0]), float(window_A[1])
     user = boundary_override_A is not None
-    none = FirstLayer(None, None, None, float(boundary_override_A) if user else None, "user" if user else "none")
+    none = FirstLayer(None, None, None, float(boundary_override_A) if user else None, "user" if user else "none", lower)
     if len(z) < 3:
         return none
     dz = float(np.median(np.diff(z)))
@@ -110,7 +145,7 @@ def first_layer(z: np.ndarray, rho: np.ndarray, boundary_override_A: float | Non
     raw = int(lo + np.argmax(rho[lo:hi]))
     position, height = parabola_vertex(z, rho, raw)
     if user:
-        return FirstLayer(raw, position, height, float(boundary_override_A), "user")
+        return FirstLayer(raw, position, height, float(boundary_override_A), "user", lower)
     j = _first_minimum(s, peak_local)
     if j is None:
         return FirstLayer(raw, position, height, None, "none")

@@ -43,11 +43,14 @@ class InterfaceAnalysis(ChunkedAnalysis):
         atomgroup,
         *,
         first_layer_max_A: float | None = None,
+        first_layer_A: tuple[float, float] | None = None,
         coordination_cutoff_A: float | None = None,
         **kwargs,
     ) -> None:
         super().__init__(atomgroup, **kwargs)
         self.first_layer_max_A = first_layer_max_A
+        #: user window (MIN, MAX) in Å: the first layer is MIN <= d < MAX (None: automatic bound)
+        self.first_layer_A = None if first_layer_A is None else (float(first_layer_A[0]), float(first_layer_A[1]))
         self.coordination_cutoff_A = coordination_cutoff_A
 
     @property
@@ -109,17 +112,29 @@ class InterfaceAnalysis(ChunkedAnalysis):
         return {name: cols[name] for name in profile_columns(self.roles.cation_element)}
 
     def first_layer(self, b: dict[str, np.ndarray]) -> FirstLayer:
-        """First O peak and first-layer bound of the frame-averaged O density (``--first-layer-max`` overrides the bound)."""
+        """First O peak and first-layer bound of the frame-averaged O density.
+
+        ``--first-layer MIN MAX`` replaces the layer by that window, ``--first-layer-max`` its bound.
+        """
         n_o = weighted_block_mean(b["n_O"], self.block_frames)
-        return first_layer(self.grid.centers, n_o, self.first_layer_max_A)
+        return first_layer(self.grid.centers, n_o, self.first_layer_max_A, window_A=self.first_layer_A)
+
+    def window_water_count(self) -> float:
+        """Water O counted in the user window over the whole trajectory, summed over all faces (0: outside the water)."""
+        if self.first_layer_A is None:
+            return float("nan")
+        b = self._collect(list(self.interface_names))
+        mask = FirstLayer(None, None, None, self.first_layer_A[1], "user", self.first_layer_A[0]).mask(self.grid.centers)
+        return float(b["n_O"][:, mask].sum())
 
     def _scalars(self, b: dict[str, np.ndarray], name: str, warnings: list[str]) -> dict:
         layer = self.first_layer(b)
-        centers = self.grid.centers
-        in_layer = (centers < layer.boundary_A) if layer.boundary_A is not None else np.zeros_like(centers, dtype=bool)
+        in_layer = layer.mask(self.grid.centers)
         out: dict = {
             "first_layer_boundary_A": layer.boundary_A,
             "first_layer_boundary_source": layer.boundary_source,
+            "first_layer_source": layer.boundary_source,
+            "first_layer_window_A": layer.window_A,
             "first_O_peak_position_A": layer.peak_position_A,
         }
         if layer.peak_index is None:

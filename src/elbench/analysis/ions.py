@@ -66,7 +66,9 @@ class IonKernel:
             return {"cation": {"n_cations": n_cations}}, {}
         centers = self.analysis.grid.centers
         boundary = layer.boundary_A if layer.boundary_A is not None else 0.0
-        res = contact_split(b["ion_count"], b["ion_cn_sum"], centers, boundary, self.cutoff)
+        res = contact_split(b["ion_count"], b["ion_cn_sum"], centers, boundary, self.cutoff,
+                            inner=in_layer if layer.boundary_A is not None else None)
+        res["contact_window_A"] = layer.window_A
         counts = b["ion_count"].sum(axis=0)
         res["n_cations"] = n_cations
         res["mean_distance_A"] = _num(ratio((counts * centers).sum(), counts.sum()))
@@ -101,13 +103,23 @@ class IonKernel:
         return out
 
 
-def contact_split(count_b: np.ndarray, cn_b: np.ndarray, centers: np.ndarray, boundary_A: float, cutoff_A: float) -> dict:
+def contact_split(
+    count_b: np.ndarray,
+    cn_b: np.ndarray,
+    centers: np.ndarray,
+    boundary_A: float,
+    cutoff_A: float,
+    inner: np.ndarray | None = None,
+) -> dict:
     """Contact fraction and coordination numbers (contact / solvated / all) with block errors.
 
     ``count_b`` and ``cn_b`` are per-block, per-bin cation counts and summed
-    coordination numbers; cations with d < ``boundary_A`` are in contact.
+    coordination numbers; cations with d < ``boundary_A`` are in contact, or, where
+    given, those in the bins of ``inner`` (the first layer's mask, a user window's
+    MIN <= d < MAX included: :meth:`elbench.analysis.first_layer.FirstLayer.mask`).
     """
-    inner = centers < boundary_A
+    if inner is None:
+        inner = centers < boundary_A
     out = {"n_cation_frames": int(count_b.sum()), "contact_cutoff_A": float(boundary_A)}
     tot_b = count_b.sum(axis=1)
     parts = {

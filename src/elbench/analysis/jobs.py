@@ -87,8 +87,11 @@ def options_for(campaign: Campaign, base: AnalysisOptions, job: RunJob) -> Analy
     opts.geometry = cfg.system.geometry if opts.geometry == "auto" else opts.geometry
     opts.format = job.format
     opts.dt_ps = job.dt_ps
-    if opts.first_layer_max_A is None:
+    if opts.first_layer_max_A is None and opts.first_layer_A is None:
         opts.first_layer_max_A = cfg.analysis.first_layer_max_A
+        if cfg.analysis.first_layer_A is not None:
+            opts.first_layer_A = tuple(cfg.analysis.first_layer_A)
+            opts.first_layer_key = "analysis.first_layer_A"
     if "dz_A" not in opts.explicit:
         opts.dz_A = cfg.analysis.dz_A
     if "blocks" not in opts.explicit:

@@ -15,6 +15,7 @@ import numpy as np
 
 from elbench import __version__
 from elbench.analysis.base import GEOMETRIES, Roles
+from elbench.layer_window import WINDOW_ALLOWED, window_problem
 from elbench.analysis.interface import InterfaceAnalysis
 from elbench.analysis.plots import density_figure, orientation_figure
 from elbench.analysis.readers import open_trajectory
@@ -36,6 +37,8 @@ class AnalysisOptions:
     step: int | None = None
     geometry: str = "auto"
     first_layer_max_A: float | None = None
+    first_layer_A: tuple[float, float] | None = None  # user window MIN <= d < MAX (Å); None: automatic bound
+    first_layer_key: str = "--first-layer"  # where the window came from, for error messages
     coordination_cutoff_A: float | None = None
     format: str | None = None
     dt_ps: float | None = None
@@ -69,6 +72,12 @@ def detect_geometry(universe, roles: Roles) -> str:
 def analyze_trajectory(trajectory: Path, topology: Path, out_dir: Path, options: AnalysisOptions) -> AnalysisOutcome:
     """Analyse one trajectory; write profiles.csv, summary.json and figures into ``out_dir``."""
     t0 = time.perf_counter()
+    if options.first_layer_A is not None:
+        problem = window_problem(options.first_layer_A)
+        if problem:
+            raise InputError(f"first-layer window: {problem}", key=options.first_layer_key, allowed=WINDOW_ALLOWED)
+        if options.first_layer_max_A is not None:
+            raise InputError("give a first-layer window or --first-layer-max, not both", key=options.first_layer_key)
     check_writable_dir(out_dir, key="--out")
     opened = open_trajectory(trajectory, topology, fmt=options.format, dt_ps=options.dt_ps)
     universe = opened.universe
@@ -89,6 +98,7 @@ def analyze_trajectory(trajectory: Path, topology: Path, out_dir: Path, options:
         n_blocks=options.blocks,
         geometry=geometry,
         first_layer_max_A=options.first_layer_max_A,
+        first_layer_A=options.first_layer_A,
         coordination_cutoff_A=options.coordination_cutoff_A,
     )
     with warnings_module.catch_warnings():
@@ -97,6 +107,7 @@ def analyze_trajectory(trajectory: Path, topology: Path, out_dir: Path, options:
         t_run = time.perf_counter()
         analysis.run(start=options.start, stop=stop, step=options.step)
         run_seconds = time.perf_counter() - t_run
+    _check_window(analysis, options)
     res = analysis.results
     warnings = list(opened.warnings) + list(res.warnings)
     summary = {
@@ -125,6 +136,8 @@ def analyze_trajectory(trajectory: Path, topology: Path, out_dir: Path, options:
             "blocks": options.blocks,
             "geometry": geometry,
             "first_layer_max_A": options.first_layer_max_A,
+            "first_layer_A": None if options.first_layer_A is None else [float(x) for x in options.first_layer_A],
+            "first_layer_source": "user" if options.first_layer_A is not None or options.first_layer_max_A is not None else "auto",
             "symmetrized": geometry == "sandwich" and options.symmetrize,
         },
         "profiles_interface": _main_interface(geometry, options.symmetrize),
@@ -147,6 +160,19 @@ def analyze_trajectory(trajectory: Path, topology: Path, out_dir: Path, options:
     summary["frames_per_second"] = round(res.info["n_frames_analysed"] / max(run_seconds, 1e-9), 1)
     files = write_outputs(Path(out_dir), texts, figures, summary)
     return AnalysisOutcome(Path(out_dir), files, summary, warnings, summary["seconds"])
+
+
+def _check_window(analysis: InterfaceAnalysis, options: AnalysisOptions) -> None:
+    """A user window must be valid and hold water O somewhere in the trajectory (before any file is written)."""
+    if options.first_layer_A is None:
+        return
+    lo, hi = options.first_layer_A
+    if not analysis.window_water_count() > 0:
+        raise InputError(
+            f"first-layer window [{lo:g}, {hi:g}] Å holds no water O in any analysed frame (outside the water slab)",
+            key=options.first_layer_key,
+            allowed=f"{WINDOW_ALLOWED} that overlaps the water",
+        )
 
 
 def _main_interface(geometry: str, symmetrize: bool) -> str:

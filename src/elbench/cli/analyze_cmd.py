@@ -9,6 +9,7 @@ import typer
 
 from elbench.cli.common import DEFAULT_CAMPAIGN, cli_errors, console, err_console
 from elbench.errors import InputError
+from elbench.layer_window import WINDOW_ALLOWED, window_problem
 
 
 def register(app: typer.Typer) -> None:
@@ -40,6 +41,15 @@ def register(app: typer.Typer) -> None:
         first_layer_max: Annotated[
             Optional[float], typer.Option("--first-layer-max", help="first water layer bound in Å (default: first O-density minimum)")
         ] = None,
+        first_layer_window: Annotated[
+            Optional[tuple[float, float]],
+            typer.Option(
+                "--first-layer",
+                metavar="MIN MAX",
+                help="first water layer as a window MIN <= d < MAX in Å from the surface plane "
+                "(e.g. 0 4.5) [default: up to the first O-density minimum, or analysis.first_layer_A of the campaign]",
+            ),
+        ] = None,
         coordination_cutoff: Annotated[
             Optional[float], typer.Option("--coordination-cutoff", help="cation–O first-shell cutoff in Å (default per cation)")
         ] = None,
@@ -68,6 +78,7 @@ def register(app: typer.Typer) -> None:
             step=step,
             geometry=geometry,
             first_layer_max_A=first_layer_max,
+            first_layer_A=first_layer_window,
             coordination_cutoff_A=coordination_cutoff,
             format=fmt,
             dt_ps=dt,
@@ -93,6 +104,12 @@ def _check_numbers(options, jobs: int) -> None:
         raise InputError(f"{options.blocks} blocks", key="--blocks", allowed=">= 2")
     if jobs < 1:
         raise InputError(f"{jobs} jobs", key="--jobs", allowed=">= 1")
+    if options.first_layer_A is not None:
+        problem = window_problem(options.first_layer_A)
+        if problem:
+            raise InputError(f"first-layer window: {problem}", key="--first-layer", allowed=WINDOW_ALLOWED)
+        if options.first_layer_max_A is not None:
+            raise InputError("give --first-layer or --first-layer-max, not both", key="--first-layer")
     for key, value in (("--start", options.start), ("--stop", options.stop), ("--step", options.step)):
         if value is not None and (value < 0 or (key == "--step" and value < 1)):
             raise InputError(f"{value}", key=key, allowed="a non-negative frame index (step >= 1)")

@@ -128,6 +128,42 @@ def _lookup(data: dict, dotted: str):
     return node
 
 
+def first_layer_window(summary: dict) -> tuple[float | None, float] | None:
+    """The user-set first layer (MIN or None, MAX) in Å a summary was analysed with; None where automatic.
+
+    ``elbench analyze --first-layer MIN MAX`` (or ``[analysis] first_layer_A``) records
+    ``first_layer_source = "user"`` and ``first_layer_window_A = [MIN, MAX]`` for each interface;
+    ``--first-layer-max`` records ``[null, MAX]``. Older summaries have neither: automatic.
+    """
+    interfaces = summary.get("interfaces") if isinstance(summary.get("interfaces"), dict) else {}
+    main = interfaces.get(summary.get("profiles_interface", "top"))
+    if not isinstance(main, dict) or main.get("first_layer_source", main.get("first_layer_boundary_source")) != "user":
+        return None
+    window = main.get("first_layer_window_A")
+    if isinstance(window, list) and len(window) == 2 and window[1] is not None:
+        return (None if window[0] is None else float(window[0])), float(window[1])
+    bound = main.get("first_layer_boundary_A")
+    return (None, float(bound)) if bound is not None else None
+
+
+def first_layer_definition(summaries) -> str:
+    """One sentence: how the first layer of these analysis summaries was defined (said per definition used)."""
+    kinds: list[str] = []
+    for summary in summaries:
+        window = first_layer_window(summary)
+        if window is None:
+            text = "automatic: every bin below the first O-density minimum after the first O peak"
+        elif window[0] is None:
+            text = f"user-set bound: d < {window[1]:g} Å (elbench analyze --first-layer-max)"
+        else:
+            text = f"user-set window: {window[0]:g} <= d < {window[1]:g} Å (elbench analyze --first-layer)"
+        if text not in kinds:
+            kinds.append(text)
+    if not kinds:
+        return ""
+    return "First layer (first-layer ⟨cos θ⟩, H-down fraction, cation contact fraction): " + "; ".join(kinds) + "."
+
+
 def summary_scalar(summary: dict, name: str) -> tuple[float, float]:
     """(value, error) of a canonical scalar in an analysis summary; NaN where absent."""
     interfaces = summary.get("interfaces") if isinstance(summary.get("interfaces"), dict) else {}

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from elbench.analysis.first_layer import first_layer, parabola_vertex
-from elbench.report.data import Profile, StateResult
+from elbench.report.data import Profile, StateResult, first_layer_window
 
 DEFAULT_N_SIGMA = 2.0
 DEFAULT_WINDOW_A = (0.0, 8.0)
@@ -213,11 +213,11 @@ def first_layer_bound(z: np.ndarray, rho: np.ndarray) -> float:
     return math.nan if bound is None else bound
 
 
-def first_layer_cos_theta_from_profile(profile: Profile, d_max_A: float) -> tuple[float, float]:
-    """Density-weighted ⟨cos θ⟩ of the bins below d_max_A (pooled like the analysis does)."""
+def first_layer_cos_theta_from_profile(profile: Profile, d_max_A: float, d_min_A: float = -math.inf) -> tuple[float, float]:
+    """Density-weighted ⟨cos θ⟩ of the bins below d_max_A (and from d_min_A: a user window), pooled like the analysis."""
     if not (profile.has("rho_cos_theta_g_cm3") and profile.has("rho_water_g_cm3")) or not math.isfinite(d_max_A):
         return math.nan, math.nan
-    sel = profile.z_A <= d_max_A
+    sel = _layer_bins(profile.z_A, d_max_A, d_min_A)
     rho = np.nansum(profile.get("rho_water_g_cm3")[sel])
     if rho <= 0:
         return math.nan, math.nan
@@ -226,8 +226,18 @@ def first_layer_cos_theta_from_profile(profile: Profile, d_max_A: float) -> tupl
     return float(np.nansum(rc) / rho), float(err)
 
 
-def cation_scalars_from_profile(profile: Profile, contact_max_A: float) -> dict[str, tuple[float, float]]:
-    """Cation mean distance and fraction within contact_max_A from the cation density profile.
+def _layer_bins(z: np.ndarray, d_max_A: float, d_min_A: float) -> np.ndarray:
+    """Bins of the first layer: z <= d_max_A (automatic bound), or d_min_A <= z < d_max_A (a user window,
+    as :meth:`elbench.analysis.first_layer.FirstLayer.mask` takes it)."""
+    if d_min_A == -math.inf:
+        return z <= d_max_A
+    return (z >= d_min_A) & (z < d_max_A)
+
+
+def cation_scalars_from_profile(
+    profile: Profile, contact_max_A: float, contact_min_A: float = -math.inf
+) -> dict[str, tuple[float, float]]:
+    """Cation mean distance and fraction within contact_max_A (from contact_min_A: a user window) from the cation density profile.
 
     Errors are propagated linearly from the per-bin standard errors (bins treated as independent).
     """
@@ -241,7 +251,7 @@ def cation_scalars_from_profile(profile: Profile, contact_max_A: float) -> dict[
     mean = float((z * n).sum() / total)
     out = {"cation_mean_distance_A": (mean, float(np.sqrt((((z - mean) * e) ** 2).sum()) / total))}
     if math.isfinite(contact_max_A):
-        inner = (z <= contact_max_A).astype(float)
+        inner = _layer_bins(z, contact_max_A, contact_min_A).astype(float)
         frac = float((n * inner).sum() / total)
         out["cation_contact_fraction"] = (frac, float(np.sqrt((((inner - frac) * e) ** 2).sum()) / total))
     return out
@@ -275,8 +285,14 @@ def observables_of(result: StateResult) -> dict[str, tuple[float, float]]:
             layer_max = first_layer_bound(p.z_A, p.get("rho_water_g_cm3"))
     else:
         layer_max = math.nan
-    fallback = {"first_layer_cos_theta": first_layer_cos_theta_from_profile(p, layer_max)}
-    fallback.update(cation_scalars_from_profile(p, layer_max))
+    # a user-set window (elbench analyze --first-layer MIN MAX) is the layer: never a recomputed bound
+    window = next((w for w in map(first_layer_window, result.summaries) if w is not None), None)
+    layer_min = -math.inf
+    if window is not None:
+        layer_min = -math.inf if window[0] is None else window[0]
+        layer_max = window[1]
+    fallback = {"first_layer_cos_theta": first_layer_cos_theta_from_profile(p, layer_max, layer_min)}
+    fallback.update(cation_scalars_from_profile(p, layer_max, layer_min))
     for name in ("first_layer_cos_theta", "h_down_fraction", "cation_contact_fraction", "cation_mean_distance_A"):
         value = result.scalar(name)
         backup = fallback.get(name, (math.nan, math.nan))

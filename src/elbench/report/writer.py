@@ -17,6 +17,7 @@ from elbench.provenance import provenance
 from elbench.report import figures as figs
 from elbench.report import tables as tabs
 from elbench.report.collect import ReportData
+from elbench.report.data import first_layer_definition
 
 
 @dataclass
@@ -40,6 +41,10 @@ def _blocks(data: ReportData, figures: dict[str, list[Path]]) -> list[Block]:
     ]
     if data.warnings:
         b.append(Block("list", items=data.warnings))
+    states = [*data.reference.values(), *(r for per_model in data.results.values() for r in per_model.values())]
+    definition = first_layer_definition(s for state in states for s in state.summaries)
+    if definition:
+        b.append(Block("p", definition))
     if "trends" in figures:
         b += [Block("h2", "Interfacial structure vs surface charge"), Block("figure", "Main figure: first-layer water orientation, "
               "H-down fraction, cation contact fraction and the L1 distance of the water density profile from the reference, "
