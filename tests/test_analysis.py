@@ -290,6 +290,12 @@ def test_compiled_and_numpy_paths_agree(tmp_path):
     assert fast.info["oxygen_with_n_H_per_frame"] == slow.info["oxygen_with_n_H_per_frame"]
     assert fast.summary["top"]["first_layer_p_cos_theta"] == slow.summary["top"]["first_layer_p_cos_theta"]
     assert fast.summary["top"]["cation"] == slow.summary["top"]["cation"]
+    for name in ("top", "bottom", "symmetrized"):
+        for key in ("first_layer_total_dipole_per_nm2", "slab_total_dipole_per_nm2"):
+            assert fast.summary[name][key] == pytest.approx(slow.summary[name][key], rel=1e-9, abs=1e-12)
+        for fname, table in fast.tables[name].items():
+            for key, col in table.items():
+                np.testing.assert_allclose(col, slow.tables[name][fname][key], rtol=1e-9, atol=1e-12, err_msg=f"{fname} {key}")
 
 
 def _tracked_planes(z, lz, layer_gap=1.0):

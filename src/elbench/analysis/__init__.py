@@ -10,6 +10,8 @@ Each observable has its own file with its kernel: what it accumulates per block,
 - ``orientation``  water dipole ⟨cos θ⟩(d), P(cos θ), O–H angles (:class:`OrientationKernel`,
                    H→O assignment :class:`HydrogenAssigner`)
 - ``ions``         cation contact fraction, coordination, distance distribution (:class:`IonKernel`)
+- ``dipole``       total dipole per frame Σ cos θ / A (first layer, slab side) with its distribution,
+                   and P(cos θ) of dipoles and O–H bonds per layer (:class:`DipoleKernel`)
 - ``first_layer``  the first O peak and the first-layer bound: the one definition analysis,
                    report and registry use
 - ``surface``      top/bottom metal layer planes per chunk of frames, the distance grid
@@ -46,5 +48,18 @@ Outputs of ``elbench analyze`` (per results directory):
   block_frames, metal_layers, oxygen_with_n_H_per_frame, h_assignment); ``warnings`` (list of
   strings: partial frames, non-converged scalars, OH⁻/H₃O⁺); ``provenance``; ``elbench_version``;
   ``seconds``, ``analysis_seconds``, ``frames_per_second``.
+- ``summary.json`` (added): ``first_layer_total_dipole_per_nm2`` and ``slab_total_dipole_per_nm2`` (mean over
+  frames of the per-frame total dipole M = Σ cos θ / A over the first layer's / this interface side's intact waters,
+  cos θ = μ_z/|μ| with the normal into the electrolyte, A the lateral area; nm⁻²; each with ``_err`` and
+  ``_blocks``), ``angle_layers_A`` {first_layer, second_layer, bulk: [lo, hi] Å} (second = bound to bound + 3 Å,
+  bulk = to the O-density-weighted mean d of the water).
+- ``total_dipole.csv``: ``total_dipole_per_nm2`` (bin centre, bins of 0.05 nm⁻²), ``p_first_layer_nm2``,
+  ``p_slab_nm2`` (probability densities of M, nm²; one sample per frame and face).
+- ``angles_dipole.csv`` / ``angles_oh.csv``: the (d, cos θ) histogram of water dipoles / O–H bonds, long format
+  ``d_A`` (bin centre, d >= 0 up to the farthest water), ``cos_theta`` (bin centre, 40 bins on [-1, 1]), ``p_cos_theta`` (P(cos θ | d) per
+  unit cos θ, nan where the d bin is empty), ``count`` (over all frames and faces).
+- ``angles_layers.csv``: ``cos_theta``, ``p_dipole_first_layer``, ``p_dipole_second_layer``, ``p_dipole_bulk``,
+  ``p_oh_first_layer``, ``p_oh_second_layer``, ``p_oh_bulk`` (P(cos θ) per layer, per unit cos θ).
+  These four files are of the ``profiles.csv`` interface (symmetrized in a sandwich), 10 significant digits.
 - ``density.png``, ``orientation.png``.
 """

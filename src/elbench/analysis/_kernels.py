@@ -151,6 +151,19 @@ def assign_frames(
 
 
 @njit(cache=True, nogil=True)
+def water_dipoles(assign, vec, f, count, mu):  # pragma: no cover - compiled
+    """Frame f: the H count of each O (``count``) and its dipole Σ(r_H − r_O) (``mu``), from each H's O."""
+    count[:] = 0
+    mu[:, :] = 0.0
+    for j in range(assign.shape[1]):
+        a = assign[f, j]
+        count[a] += 1
+        mu[a, 0] += vec[f, j, 0]
+        mu[a, 1] += vec[f, j, 1]
+        mu[a, 2] += vec[f, j, 2]
+
+
+@njit(cache=True, nogil=True)
 def orientation_accumulate(
     assign, vec, bins_o, sign, n_cos, cos_sum, n_water, hist_dip, hist_oh, oh_counts, count_oh
 ):  # pragma: no cover - compiled
@@ -164,14 +177,7 @@ def orientation_accumulate(
     count = np.zeros(n_o, dtype=np.int64)
     mu = np.zeros((n_o, 3), dtype=np.float64)
     for f in range(nf):
-        count[:] = 0
-        mu[:, :] = 0.0
-        for j in range(n_h):
-            a = assign[f, j]
-            count[a] += 1
-            mu[a, 0] += vec[f, j, 0]
-            mu[a, 1] += vec[f, j, 1]
-            mu[a, 2] += vec[f, j, 2]
+        water_dipoles(assign, vec, f, count, mu)
         for i in range(n_o):
             c = count[i]
             if count_oh:
@@ -197,6 +203,25 @@ def orientation_accumulate(
             cos = sign * vec[f, j, 2] / r
             cb = min(max(int((cos + 1.0) * 0.5 * n_cos), 0), n_cos - 1)
             hist_oh[bins_o[f, a], cb] += 1.0
+
+
+@njit(cache=True, nogil=True)
+def frame_cos_sums(assign, vec, bins_o, sign, scale, out):  # pragma: no cover - compiled
+    """out[f, bin] += scale[f] · Σ sign·cos θ of the intact waters (O with two H) whose O is in bin, per frame."""
+    nf, n_h = assign.shape
+    n_o = bins_o.shape[1]
+    count = np.zeros(n_o, dtype=np.int64)
+    mu = np.zeros((n_o, 3), dtype=np.float64)
+    for f in range(nf):
+        water_dipoles(assign, vec, f, count, mu)
+        for i in range(n_o):
+            if count[i] != 2:
+                continue
+            norm = np.sqrt(mu[i, 0] ** 2 + mu[i, 1] ** 2 + mu[i, 2] ** 2)
+            if norm == 0.0:
+                continue
+            out[f, bins_o[f, i]] += scale[f] * sign * mu[i, 2] / norm
+    return out
 
 
 @njit(cache=True, nogil=True)

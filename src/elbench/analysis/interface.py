@@ -22,6 +22,7 @@ from elbench.analysis.base import ChunkedAnalysis
 from elbench.analysis.blocks import BlockRatio, drift_check, estimate, weighted_block_mean
 from elbench.analysis.columns import DISTANCE_COLUMN, profile_columns
 from elbench.analysis.density import DensityKernel
+from elbench.analysis.dipole import DipoleKernel
 from elbench.analysis.first_layer import FirstLayer, first_layer
 from elbench.analysis.ions import IonKernel
 from elbench.analysis.orientation import OrientationKernel
@@ -36,7 +37,7 @@ class InterfaceAnalysis(ChunkedAnalysis):
     ``results.info`` (frames, blocks, searches, warnings).
     """
 
-    kernel_classes = (DensityKernel, OrientationKernel, IonKernel)
+    kernel_classes = (DensityKernel, OrientationKernel, IonKernel, DipoleKernel)  # dipole after orientation (its H→O assignment)
 
     def __init__(
         self,
@@ -61,12 +62,19 @@ class InterfaceAnalysis(ChunkedAnalysis):
     def _conclude_kernels(self) -> None:
         self.results.profiles = {}
         self.results.summary = {}
+        #: per interface: output tables (file name → columns) of kernels with ``tables`` (dipole, angles)
+        self.results.tables = {}
         warnings: list[str] = []
         for name in self.output_names:
             faces = self.interface_names if name == "symmetrized" else [name]
             blocks = self._collect(faces)
             self.results.profiles[name] = self._profile(blocks)
             self.results.summary[name] = self._scalars(blocks, name, warnings)
+            layer = self.first_layer(blocks)
+            self.results.tables[name] = {}
+            for kernel in self.kernels.values():
+                if hasattr(kernel, "tables"):
+                    self.results.tables[name] |= kernel.tables(faces, blocks, layer)
         orientation = self.kernels["orientation"].info()
         self.results.info = {
             "n_frames_analysed": int(self.block_frames.sum()),

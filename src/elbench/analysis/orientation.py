@@ -305,6 +305,7 @@ class OrientationKernel:
         from elbench.analysis._kernels import orientation_accumulate
 
         assign, vec = self.assigner.assign_chunk(chunk.oxygen, chunk.hydrogen, chunk.lengths)
+        self.last_assignment = (assign, vec)  # this chunk's H→O assignment, for the dipole kernel
         for k, face in enumerate(chunk.interfaces):
             sums = self._sums(face.name)
             b = chunk.block
@@ -318,6 +319,7 @@ class OrientationKernel:
         n_o = chunk.oxygen.shape[1]
         nf = chunk.n_frames
         assign, vec = self.assigner.assign_chunk(chunk.oxygen, chunk.hydrogen, chunk.lengths)
+        self.last_assignment = (assign, vec)  # this chunk's H→O assignment, for the dipole kernel
         flat = (assign + (np.arange(nf) * n_o)[:, None]).ravel()
         count = np.bincount(flat, minlength=nf * n_o).reshape(nf, n_o)
         self.o_h_counts += np.bincount(np.minimum(count.ravel(), 4), minlength=5)

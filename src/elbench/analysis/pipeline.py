@@ -20,7 +20,7 @@ from elbench.analysis.interface import InterfaceAnalysis
 from elbench.analysis.plots import density_figure, orientation_figure
 from elbench.analysis.readers import open_trajectory
 from elbench.analysis.surface import metal_planes
-from elbench.analysis.writers import profiles_csv_text, write_outputs
+from elbench.analysis.writers import profiles_csv_text, table_csv_text, write_outputs
 from elbench.errors import InputError
 from elbench.io import check_writable_dir
 from elbench.provenance import provenance
@@ -204,4 +204,16 @@ def _profile_texts(analysis: InterfaceAnalysis, summary: dict, geometry: str, sy
     for name, filename in names.items():
         header = [*common, f"interface: {name} (geometry {geometry})"]
         texts[filename] = profiles_csv_text(analysis.results.profiles[name], cation, header)
+    # total dipole and angular distributions (analysis/dipole.py) of the main interface
+    notes = {
+        "total_dipole.csv": "per-frame total dipole M = sum of cos theta over the waters / lateral area (nm^-2); "
+        "p_*_nm2: probability density of M (first layer; slab = this interface's side of the water)",
+        "angles_dipole.csv": "P(cos theta | d) of the water dipole (per unit cos theta); count: waters over all frames",
+        "angles_oh.csv": "P(cos theta | d) of the O-H bonds at their O's distance (per unit cos theta); count: bonds over all frames",
+        "angles_layers.csv": "P(cos theta) per layer (first layer; second: bound to bound + 3 A; bulk: to the water's middle), "
+        "see summary.json angle_layers_A",
+    }
+    for filename, table in analysis.results.tables.get(main, {}).items():
+        header = [*common[:4], f"interface: {main} (geometry {geometry})", notes.get(filename, "")]
+        texts[filename] = table_csv_text(table, header)
     return texts

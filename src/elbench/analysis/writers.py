@@ -31,6 +31,18 @@ def profiles_csv_text(columns: dict[str, np.ndarray], cation: str, header_lines:
     return "\n".join(lines) + "\n"
 
 
+def table_csv_text(columns: dict[str, np.ndarray], header_lines: list[str]) -> str:
+    """A CSV of equal-length columns (names with units) at :data:`SIGNIFICANT_DIGITS`, ``#`` header lines first."""
+    names = list(columns)
+    fmt = f"%.{SIGNIFICANT_DIGITS}g"
+    table = np.column_stack([np.asarray(columns[c], dtype=np.float64) for c in names]) if names else np.zeros((0, 0))
+    lines = ["# " + line for line in header_lines]
+    lines.append(",".join(names))
+    for row in table:
+        lines.append(",".join("nan" if not np.isfinite(x) else fmt % x for x in row))
+    return "\n".join(lines) + "\n"
+
+
 def read_profiles_csv(path: str | Path) -> dict[str, np.ndarray]:
     """Read a profiles.csv back into columns (comments skipped)."""
     with open(path) as handle:
