@@ -15,6 +15,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from campaign_support import build_systems as build_campaign_systems
 from campaign_support import campaign_toml
 from elbench.cli.main import app
 
@@ -25,12 +26,8 @@ SYSTEM = {"repeats": [6, 8], "layers": 2, "fixed_layers": 1, "water_thickness_A"
 
 def build_systems(root: Path, charge_states: tuple[int, ...] = (0,)) -> Path:
     """``elbench build`` of the campaign at ``root``; returns its ``systems`` directory."""
-    root.mkdir(parents=True, exist_ok=True)
     system = SYSTEM | {"charge_states": list(charge_states)}
-    (root / "elbench.toml").write_text(campaign_toml(name="launch", system=system))
-    res = CliRunner().invoke(app, ["build", "-c", str(root / "elbench.toml")])
-    assert res.exit_code == 0, res.output
-    return root / "systems"
+    return build_campaign_systems(root, campaign_toml(name="launch", system=system))
 
 
 def render_runs(root: Path, systems: Path, *, eq_steps: int = 100, prod_steps: int = 300, dump_every: int = 10,

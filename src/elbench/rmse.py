@@ -42,7 +42,7 @@ import numpy as np
 from elbench import families
 from elbench.dataset.frames import ENERGY_KEY, FORCES_KEY, read_frames, validate_frames
 from elbench.dataset.label import ReferenceLabeller
-from elbench.engines.bridge import bridge_spec
+from elbench.engines.bridge import calculator_record
 from elbench.engines.calculators import CalculatorSpec, install_hint, make_calculator
 from elbench.engines.select import env_installed, env_python
 from elbench.errors import ElbenchError, InputError, RunError
@@ -175,10 +175,8 @@ def model_rmse(model: str, dataset: Path, *, manifest=None, systems_dir: Path | 
         pred_e, pred_f = predict_reference(frames, systems_dir)
         engine = "reference (LAMMPS, in-process)"
     else:
-        manifest.verify_files(entry)
-
-        spec = bridge_spec(entry, manifest)
-        pred_e, pred_f = predict_in_env(entry.family, Path(spec["model"]), list(entry.type_map), spec["options"], dataset)
+        calc = calculator_record(entry, manifest)
+        pred_e, pred_f = predict_in_env(entry.family, Path(calc.model), list(entry.type_map), calc.options, dataset)
         engine = f"{entry.family} ASE calculator in environment '{entry.environment}'"
     ref_e = np.array([a.info[ENERGY_KEY] for a in frames])
     ref_f = [np.asarray(a.arrays[FORCES_KEY]) for a in frames]

@@ -39,34 +39,24 @@ from elbench.run_record import MODEL_DEVIATION_FILE, Calculator, RunRecord
 
 
 def calculator_record(entry, manifest, *, verify: bool = True) -> Calculator:
-    """The run record's ``calculator`` for registry ``entry`` (render writes it; the bridge and preflight read it)."""
-    spec = bridge_spec(entry, manifest, verify=verify)
-    return Calculator(family=spec["family"], model=spec["model"], model_type_map=spec["model_type_map"],
-                      cutoff_A=spec["cutoff_A"], options=spec["options"], committee=spec.get("committee", []))
+    """The calculator of registry ``entry`` as the run record holds it: family, model file, its elements,
+    options, committee members (render writes it; the bridge, the preflight and ``elbench rmse`` read it).
 
-
-def bridge_spec(entry, manifest, *, verify: bool = True) -> dict:
-    """The calculator of registry ``entry``: family, model file, its elements, options, committee members.
-
-    ``verify=False`` when the caller has just hash-checked the entry's files (render).
+    ``verify=False`` when the caller has just hash-checked the entry's files.
     """
     if verify:
         manifest.verify_files(entry)
-    model = manifest.file_path(entry, "model")
     options: dict[str, Any] = {}
-    refs = manifest.file_path(entry, "atom_refs")
-    if refs is not None:
-        options["atom_refs"] = str(refs)
-    shift = manifest.file_path(entry, "atom_energies")
-    if shift is not None:
-        options["atom_energies"] = str(shift)
+    for role in ("atom_refs", "atom_energies"):
+        path = manifest.file_path(entry, role)
+        if path is not None:
+            options[role] = str(path)
     options.update(families.get(entry.family).bridge_options)  # e.g. eSEN's task head
-    spec = {"family": entry.family, "model": str(model), "model_type_map": list(entry.type_map),
-            "cutoff_A": entry.cutoff_A, "options": options}
-    extra = [str((manifest.root / f.path).resolve()) for f in entry.files if f.role == "model"][1:]
-    if extra:  # several role-"model" files: a committee; the first drives the MD
-        spec["committee"] = extra
-    return spec
+    models = [str((manifest.root / f.path).resolve()) for f in entry.files if f.role == "model"]
+    # several role-"model" files: a committee; the first drives the MD
+    return Calculator(family=entry.family, model=str(manifest.file_path(entry, "model")),
+                      model_type_map=list(entry.type_map), cutoff_A=entry.cutoff_A, options=options,
+                      committee=models[1:])
 
 
 def command(run_dir: str | Path, environment: str) -> list[str]:
